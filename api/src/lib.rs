@@ -1,0 +1,15 @@
+//! Conveyor's HTTP API: routes, wire types, JWT authorisation, problem+json errors, OpenAPI.
+//!
+//! Only this crate knows HTTP, the JSON shapes of the wire and JWT; it converts to and from
+//! the engine's types by hand.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod idempotency;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod secrets;
+pub mod server;
+pub mod wire;

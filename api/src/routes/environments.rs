@@ -1,0 +1,148 @@
+//! Environments: create, list, show, history, rollback.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+
+use super::{context, created, parse_environment, parse_project, with_etag};
+use crate::{
+    auth::Principal,
+    error::{ApiError, ProblemDetails},
+    server::AppState,
+    wire::{CreateEnvironmentRequest, Deployment, Environment, Page, PageQuery, RollbackRequest},
+};
+
+/// Create an environment.
+#[utoipa::path(
+    post, path = "/api/v1/environments", tag = "environments",
+    request_body = CreateEnvironmentRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+    responses(
+        (status = 201, description = "Created", body = Environment),
+        (status = 400, description = "Malformed body", body = ProblemDetails),
+        (status = 401, description = "No valid token", body = ProblemDetails),
+        (status = 403, description = "Missing scope `admin`", body = ProblemDetails),
+        (status = 409, description = "It already exists", body = ProblemDetails),
+        (status = 422, description = "Invalid name or policy", body = ProblemDetails),
+    ),
+    security(("bearer" = ["admin"]))
+)]
+#[post("/environments")]
+pub async fn create_environment(
+    principal: Principal,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<CreateEnvironmentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("admin")?;
+    let body = body.into_inner();
+    let name = parse_environment(&body.name, "name")?;
+    let env = state
+        .engine
+        .create_environment(&context(&req, &principal), name.clone(), body.description, body.approval_policy.into())
+        .await?;
+    let version = env.version;
+    Ok(with_etag(created(format!("/api/v1/environments/{name}"), Environment::from(env)), version))
+}
+
+/// List environments.
+#[utoipa::path(
+    get, path = "/api/v1/environments", tag = "environments",
+    responses(
+        (status = 200, description = "Every environment, by name", body = Page<Environment>),
+        (status = 401, description = "No valid token", body = ProblemDetails),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
+    ),
+    security(("bearer" = ["read"]))
+)]
+#[get("/environments")]
+pub async fn list_environments(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    principal.require("read")?;
+    let items: Vec<Environment> = state.engine.list_environments().into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
+}
+
+/// Show an environment.
+#[utoipa::path(
+    get, path = "/api/v1/environments/{env}", tag = "environments",
+    params(("env" = String, Path, description = "Environment name")),
+    responses(
+        (status = 200, description = "The environment", body = Environment),
+        (status = 401, description = "No valid token", body = ProblemDetails),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
+        (status = 404, description = "No such environment", body = ProblemDetails),
+    ),
+    security(("bearer" = ["read"]))
+)]
+#[get("/environments/{env}")]
+pub async fn get_environment(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("read")?;
+    let name = parse_environment(&path, "env")?;
+    let env = state.engine.get_environment(&name)?;
+    let version = env.version;
+    Ok(with_etag(HttpResponse::Ok().json(Environment::from(env)), version))
+}
+
+/// The deployments into an environment, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/environments/{env}/history", tag = "environments",
+    params(("env" = String, Path, description = "Environment name"), PageQuery),
+    responses(
+        (status = 200, description = "Deployments, newest first", body = Page<Deployment>),
+        (status = 401, description = "No valid token", body = ProblemDetails),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
+        (status = 404, description = "No such environment", body = ProblemDetails),
+    ),
+    security(("bearer" = ["read"]))
+)]
+#[get("/environments/{env}/history")]
+pub async fn environment_history(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("read")?;
+    let name = parse_environment(&path, "env")?;
+    let history = state.engine.environment_history(&name, page.after, page.limit())?;
+    Ok(HttpResponse::Ok().json(Page::from_engine(history, Deployment::from)))
+}
+
+/// Roll a project back in an environment to the release live before the current one (or a
+/// named earlier one), found by replaying the environment's deployment events.
+#[utoipa::path(
+    post, path = "/api/v1/environments/{env}/rollback", tag = "environments",
+    params(("env" = String, Path, description = "Environment name"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+    request_body = RollbackRequest,
+    responses(
+        (status = 201, description = "A rollback deployment was requested", body = Deployment),
+        (status = 400, description = "Malformed body", body = ProblemDetails),
+        (status = 401, description = "No valid token", body = ProblemDetails),
+        (status = 403, description = "Missing scope `deploy:<env>`", body = ProblemDetails),
+        (status = 404, description = "No such environment or project", body = ProblemDetails),
+        (status = 409, description = "Nothing to roll back to, or the named release was not live here", body = ProblemDetails),
+    ),
+    security(("bearer" = ["deploy:<env>"]))
+)]
+#[post("/environments/{env}/rollback")]
+pub async fn rollback_environment(
+    principal: Principal,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<RollbackRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let environment = parse_environment(&path, "env")?;
+    principal.require(&format!("deploy:{environment}"))?;
+    let body = body.into_inner();
+    let project = parse_project(&body.project, "project")?;
+    let deployment = state
+        .engine
+        .rollback(&context(&req, &principal), project, environment, body.to_release)
+        .await?;
+    let id = deployment.tracked.state.id.unwrap_or_default();
+    Ok(created(format!("/api/v1/deployments/{id}"), Deployment::from(deployment)))
+}

@@ -1,0 +1,206 @@
+//! Assembling and running the HTTP server: state, middleware, routes, graceful shutdown.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use actix_web::{
+    App, HttpMessage, HttpServer,
+    body::MessageBody,
+    dev::{ServerHandle, ServiceRequest, ServiceResponse},
+    http::header::{HeaderName, HeaderValue},
+    middleware::{Next, from_fn},
+    web,
+};
+use anyhow::Context;
+use conveyor_engine::{Engine, EngineConfig};
+use conveyor_store::{EventStore, sqlite::SqliteStore};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    auth::Authenticator,
+    config::Settings,
+    error,
+    idempotency::Idempotency,
+    metrics::Metrics,
+    openapi::ApiDoc,
+    routes::{self, RequestId},
+    secrets::Secrets,
+};
+
+/// File name of the SQLite event log in the data directory.
+pub const EVENT_LOG_FILE_NAME: &str = "events.sqlite3";
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The engine.
+    pub engine: Engine,
+    /// Seals sensitive variables.
+    pub secrets: Secrets,
+    /// Request metrics.
+    pub metrics: Arc<Metrics>,
+    /// How long a heartbeat extends a lease.
+    pub lease_duration: chrono::Duration,
+}
+
+/// Registers every route of the API.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(routes::operations::healthz)
+        .service(routes::operations::readyz)
+        .service(routes::operations::metrics);
+}
+
+/// The `/api/v1` routes.
+pub fn api_v1(cfg: &mut web::ServiceConfig) {
+    use routes::*;
+    cfg.service(environments::create_environment)
+        .service(environments::list_environments)
+        .service(environments::get_environment)
+        .service(environments::environment_history)
+        .service(environments::rollback_environment)
+        .service(projects::create_project)
+        .service(projects::list_projects)
+        .service(projects::get_project)
+        .service(projects::update_project)
+        .service(builds::create_push)
+        .service(builds::list_builds)
+        .service(builds::get_build)
+        .service(builds::cancel_build)
+        .service(releases::create_release)
+        .service(releases::list_releases)
+        .service(releases::get_release)
+        .service(releases::deploy_release)
+        .service(deployments::list_deployments)
+        .service(deployments::get_deployment)
+        .service(deployments::approve_deployment)
+        .service(deployments::cancel_deployment)
+        .service(agents::lease_job)
+        .service(agents::heartbeat_job)
+        .service(agents::start_job)
+        .service(agents::report_step)
+        .service(agents::report_artifact)
+        .service(agents::complete_job)
+        .service(events::list_events)
+        .service(events::verify_events)
+        .service(events::stream_events);
+}
+
+/// Gives every request an id (the caller's `X-Request-Id` when sane, else a new one), records
+/// it on the events the request appends, and echoes it in the response.
+async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let header = HeaderName::from_static("x-request-id");
+    let id = req
+        .headers()
+        .get(&header)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.call(req).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(header, value);
+    }
+    Ok(response)
+}
+
+/// A running server.
+pub struct RunningServer {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    handle: ServerHandle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    engine: Engine,
+    store: Arc<dyn EventStore>,
+}
+
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer").field("addr", &self.addr).finish()
+    }
+}
+
+impl RunningServer {
+    /// The engine (tests use it to wait for the workflow).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Waits until the server stops by itself (SIGTERM or SIGINT), then shuts down cleanly.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let Self { server, engine, store, .. } = self;
+        let result = server.await;
+        finish(engine, store).await;
+        result.context("the HTTP server task failed")?.context("the HTTP server failed")
+    }
+
+    /// Stops gracefully: in-flight requests finish, queued appends commit, the engine saves
+    /// its checkpoint, the store closes.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.server.await;
+        finish(self.engine, self.store).await;
+    }
+}
+
+async fn finish(engine: Engine, store: Arc<dyn EventStore>) {
+    engine.shutdown().await;
+    store.close().await;
+}
+
+/// Opens the store, starts the engine and binds the HTTP server per `settings`.
+pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
+    let authenticator = web::Data::new(Authenticator::from_settings(settings)?);
+    let secrets = Secrets::load_or_create(&settings.data_dir)?;
+    let store: Arc<dyn EventStore> = SqliteStore::open(&settings.data_dir.join(EVENT_LOG_FILE_NAME))
+        .await
+        .context("opening the event log")?;
+    let lease_duration = chrono::Duration::seconds(settings.lease_seconds.max(1) as i64);
+    let engine = Engine::start(store.clone(), EngineConfig { lease_duration, run_process_manager: true })
+        .await
+        .context("starting the engine")?;
+    let metrics = Arc::new(Metrics::new());
+    let state = web::Data::new(AppState { engine: engine.clone(), secrets, metrics: metrics.clone(), lease_duration });
+    let idempotency = Idempotency::new(store.clone());
+    let openapi = ApiDoc::openapi();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(authenticator.clone())
+            .app_data(error::json_config())
+            .app_data(error::query_config())
+            .app_data(error::path_config())
+            .configure(configure)
+            .service(
+                web::scope("/api/v1")
+                    .wrap(idempotency.clone())
+                    .configure(api_v1)
+                    .default_service(web::to(error::route_not_found)),
+            )
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+            .service(web::redirect("/docs", "/docs/"))
+            .default_service(web::to(error::route_not_found))
+            .wrap(actix_cors::Cors::default()
+                .allow_any_origin()
+                .allow_any_method()
+                .allow_any_header()
+                .expose_headers(["etag", "location", "x-request-id", "idempotent-replayed"])
+                .max_age(3600))
+            .wrap(from_fn(request_id))
+            .wrap(metrics.middleware())
+    })
+    .shutdown_timeout(30)
+    .bind(&settings.listen)
+    .with_context(|| format!("listening on {}", settings.listen))?;
+    let addr = *server.addrs().first().context("the server bound no address")?;
+    let server = server.run();
+    let handle = server.handle();
+    let server = tokio::spawn(server);
+    tracing::info!(%addr, data_dir = %settings.data_dir.display(), "conveyor is serving");
+    Ok(RunningServer { addr, handle, server, engine, store })
+}

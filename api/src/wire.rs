@@ -1,0 +1,1125 @@
+//! Wire types: the JSON shapes of the API, with their OpenAPI schemas, converted from the
+//! engine's types by hand so that the engine never depends on the wire.
+
+use chrono::{DateTime, Utc};
+use conveyor_engine::{
+    ApprovalPolicy, Artifact, BuildStatus, DeploymentKind, DeploymentStatus, StepOutcome,
+    aggregate::{
+        deployment::{ApprovalDecision, Approver},
+        job::{Lease, StepReport},
+        project::{BuildPlan, BuildStep, DeploymentStep, LifecycleStage, ProjectSpec, Variable},
+        release::ReleaseSnapshot,
+    },
+    model::{BuildView, DeploymentView, ReleaseView, Tracked},
+    EnvironmentState, ProjectState,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// What stands in for a sensitive variable's value in every response.
+pub const MASK: &str = "********";
+
+/// A page of results, newest first; pass `next_cursor` as `after` for the next page.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// The cursor of the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Converts an engine page.
+    pub fn from_engine<S>(page: conveyor_engine::service::Page<S>, convert: impl Fn(S) -> T) -> Self {
+        Self {
+            items: page.items.into_iter().map(convert).collect(),
+            next_cursor: page.next.map(|p| p.to_string()),
+        }
+    }
+}
+
+/// Cursor pagination parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// The `next_cursor` of the previous page.
+    pub after: Option<u64>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<usize>,
+}
+
+impl PageQuery {
+    /// The requested page size.
+    pub fn limit(&self) -> usize {
+        self.limit.unwrap_or(50)
+    }
+}
+
+// ----- environments -----
+
+/// Who must approve deployments into an environment.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalPolicyDto {
+    /// Distinct approvals (by subjects holding `approve:<env>`) needed before deploying.
+    #[serde(default)]
+    pub required_approvals: u32,
+    /// Whether whoever requested the deployment or created the release may approve it.
+    #[serde(default)]
+    pub allow_self_approval: bool,
+}
+
+impl From<ApprovalPolicyDto> for ApprovalPolicy {
+    fn from(p: ApprovalPolicyDto) -> Self {
+        Self { required_approvals: p.required_approvals, allow_self_approval: p.allow_self_approval }
+    }
+}
+
+impl From<&ApprovalPolicy> for ApprovalPolicyDto {
+    fn from(p: &ApprovalPolicy) -> Self {
+        Self { required_approvals: p.required_approvals, allow_self_approval: p.allow_self_approval }
+    }
+}
+
+/// Body of `POST /api/v1/environments`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEnvironmentRequest {
+    /// Lowercase letters, digits, `-`, `_`.
+    #[schema(example = "production")]
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Approval policy (default: none needed).
+    #[serde(default)]
+    pub approval_policy: ApprovalPolicyDto,
+}
+
+/// An environment.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Environment {
+    /// Name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Approval policy.
+    pub approval_policy: ApprovalPolicyDto,
+    /// Stream version (send as `If-Match`).
+    pub version: u64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Tracked<EnvironmentState>> for Environment {
+    fn from(t: Tracked<EnvironmentState>) -> Self {
+        Self {
+            name: t.state.name.map(|n| n.to_string()).unwrap_or_default(),
+            description: t.state.description,
+            approval_policy: (&t.state.policy).into(),
+            version: t.version,
+            created_at: t.created_at,
+        }
+    }
+}
+
+// ----- projects -----
+
+/// One build step.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuildStepDto {
+    /// Name.
+    pub name: String,
+    /// Shell script.
+    pub script: String,
+    /// Globs of files kept as artifacts.
+    #[serde(default)]
+    pub artifacts: Vec<String>,
+}
+
+/// One deployment step.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentStepDto {
+    /// Name.
+    pub name: String,
+    /// Shell script.
+    pub script: String,
+}
+
+/// A variable. Sensitive values are write-only: responses show `********`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariableDto {
+    /// Name.
+    pub name: String,
+    /// Value (masked in responses when sensitive).
+    pub value: String,
+    /// Whether it is a secret.
+    #[serde(default)]
+    pub sensitive: bool,
+}
+
+/// One lifecycle stage.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleStageDto {
+    /// Environment name.
+    pub environment: String,
+    /// Deploy automatically when the previous stage succeeded (or on release for the first).
+    #[serde(default)]
+    pub automatic: bool,
+}
+
+/// Body of `POST /api/v1/projects` and `PUT /api/v1/projects/{project}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectRequest {
+    /// Lowercase letters, digits, `-`, `_`.
+    #[schema(example = "shop")]
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Repository URL, as pushes report it.
+    pub repository: String,
+    /// Branch glob that triggers builds.
+    #[serde(default = "default_branch")]
+    pub branch: String,
+    /// Build steps.
+    #[serde(default)]
+    pub build_steps: Vec<BuildStepDto>,
+    /// Deployment steps.
+    #[serde(default)]
+    pub deployment_steps: Vec<DeploymentStepDto>,
+    /// Variables.
+    #[serde(default)]
+    pub variables: Vec<VariableDto>,
+    /// Ordered environments.
+    #[serde(default)]
+    pub lifecycle: Vec<LifecycleStageDto>,
+}
+
+fn default_branch() -> String {
+    "main".into()
+}
+
+/// A project.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Project {
+    /// Name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Repository URL.
+    pub repository: String,
+    /// Branch glob.
+    pub branch: String,
+    /// Build steps.
+    pub build_steps: Vec<BuildStepDto>,
+    /// Deployment steps.
+    pub deployment_steps: Vec<DeploymentStepDto>,
+    /// Variables (sensitive values masked).
+    pub variables: Vec<VariableDto>,
+    /// Lifecycle.
+    pub lifecycle: Vec<LifecycleStageDto>,
+    /// Stream version (send as `If-Match`).
+    pub version: u64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+fn masked(variables: &[Variable]) -> Vec<VariableDto> {
+    variables
+        .iter()
+        .map(|v| VariableDto {
+            name: v.name.clone(),
+            value: if v.sensitive { MASK.into() } else { v.value.clone() },
+            sensitive: v.sensitive,
+        })
+        .collect()
+}
+
+fn steps(plan: &BuildPlan) -> Vec<BuildStepDto> {
+    plan.steps
+        .iter()
+        .map(|s| BuildStepDto { name: s.name.clone(), script: s.script.clone(), artifacts: s.artifacts.clone() })
+        .collect()
+}
+
+fn deployment_steps(steps: &[DeploymentStep]) -> Vec<DeploymentStepDto> {
+    steps.iter().map(|s| DeploymentStepDto { name: s.name.clone(), script: s.script.clone() }).collect()
+}
+
+fn lifecycle(stages: &[LifecycleStage]) -> Vec<LifecycleStageDto> {
+    stages
+        .iter()
+        .map(|s| LifecycleStageDto { environment: s.environment.to_string(), automatic: s.automatic })
+        .collect()
+}
+
+impl From<Tracked<ProjectState>> for Project {
+    fn from(t: Tracked<ProjectState>) -> Self {
+        let spec = t.state.spec.unwrap_or_else(|| unreachable_spec());
+        Self {
+            name: spec.name.to_string(),
+            description: spec.description,
+            repository: spec.repository,
+            branch: spec.branch,
+            build_steps: steps(&spec.build_plan),
+            deployment_steps: deployment_steps(&spec.deployment_steps),
+            variables: masked(&spec.variables),
+            lifecycle: lifecycle(&spec.lifecycle),
+            version: t.version,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// The model only holds projects that were created, so a missing spec cannot happen; an
+/// empty one keeps the conversion total instead of panicking.
+fn unreachable_spec() -> ProjectSpec {
+    ProjectSpec {
+        name: conveyor_engine::ProjectName::parse("unknown").unwrap_or_else(|_| unreachable!()),
+        description: String::new(),
+        repository: String::new(),
+        branch: String::new(),
+        build_plan: BuildPlan::default(),
+        deployment_steps: Vec::new(),
+        variables: Vec::new(),
+        lifecycle: Vec::new(),
+    }
+}
+
+/// Converts a project request into the engine's spec (variables are already sealed).
+pub fn project_spec(
+    request: ProjectRequest,
+    seal: impl Fn(&str) -> String,
+) -> Result<ProjectSpec, conveyor_engine::EngineError> {
+    let name = conveyor_engine::ProjectName::parse(&request.name)?;
+    let lifecycle = request
+        .lifecycle
+        .into_iter()
+        .map(|s| {
+            Ok(LifecycleStage {
+                environment: conveyor_engine::EnvironmentName::parse(&s.environment)
+                    .map_err(|_| conveyor_engine::EngineError::invalid("lifecycle.environment", format!("{:?} is not a valid environment name", s.environment)))?,
+                automatic: s.automatic,
+            })
+        })
+        .collect::<Result<Vec<_>, conveyor_engine::EngineError>>()?;
+    Ok(ProjectSpec {
+        name,
+        description: request.description,
+        repository: request.repository,
+        branch: request.branch,
+        build_plan: BuildPlan {
+            steps: request
+                .build_steps
+                .into_iter()
+                .map(|s| BuildStep { name: s.name, script: s.script, artifacts: s.artifacts })
+                .collect(),
+        },
+        deployment_steps: request
+            .deployment_steps
+            .into_iter()
+            .map(|s| DeploymentStep { name: s.name, script: s.script })
+            .collect(),
+        variables: request
+            .variables
+            .into_iter()
+            .map(|v| Variable {
+                value: if v.sensitive { seal(&v.value) } else { v.value },
+                name: v.name,
+                sensitive: v.sensitive,
+            })
+            .collect(),
+        lifecycle,
+    })
+}
+
+// ----- pushes and builds -----
+
+/// Body of `POST /api/v1/pushes`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    /// Repository URL, as the project names it.
+    pub repository: String,
+    /// The ref pushed: `refs/heads/main`, or a bare branch name.
+    #[serde(rename = "ref")]
+    #[schema(rename = "ref", example = "refs/heads/main")]
+    pub git_ref: String,
+    /// The commit the ref now points at.
+    #[schema(example = "9fceb02d0ae598e95dc970b74767f19372d61af8")]
+    pub commit: String,
+    /// The commit it pointed at before.
+    #[serde(default)]
+    pub before: Option<String>,
+    /// Who pushed.
+    #[serde(default)]
+    pub pusher: Option<String>,
+    /// Head commit message.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// The answer to a push: the builds it queued.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PushAccepted {
+    /// The push's id.
+    pub push_id: Uuid,
+    /// Builds queued for matching projects.
+    pub builds: Vec<Build>,
+}
+
+/// A build status.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildStatusDto {
+    /// Waiting for an agent.
+    Queued,
+    /// Running.
+    Running,
+    /// Succeeded.
+    Succeeded,
+    /// Failed.
+    Failed,
+    /// Cancelled.
+    Cancelled,
+}
+
+impl From<BuildStatus> for BuildStatusDto {
+    fn from(s: BuildStatus) -> Self {
+        match s {
+            BuildStatus::Queued => Self::Queued,
+            BuildStatus::Running => Self::Running,
+            BuildStatus::Succeeded => Self::Succeeded,
+            BuildStatus::Failed => Self::Failed,
+            BuildStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+/// A content-addressed artifact.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactDto {
+    /// Relative file name.
+    pub name: String,
+    /// Lowercase hex SHA-256.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl From<&Artifact> for ArtifactDto {
+    fn from(a: &Artifact) -> Self {
+        Self { name: a.name.clone(), sha256: a.sha256.clone(), size: a.size }
+    }
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcomeDto {
+    /// Exit code 0.
+    Succeeded,
+    /// Failed.
+    Failed,
+    /// Not run.
+    Skipped,
+}
+
+impl From<StepOutcomeDto> for StepOutcome {
+    fn from(o: StepOutcomeDto) -> Self {
+        match o {
+            StepOutcomeDto::Succeeded => Self::Succeeded,
+            StepOutcomeDto::Failed => Self::Failed,
+            StepOutcomeDto::Skipped => Self::Skipped,
+        }
+    }
+}
+
+impl From<StepOutcome> for StepOutcomeDto {
+    fn from(o: StepOutcome) -> Self {
+        match o {
+            StepOutcome::Succeeded => Self::Succeeded,
+            StepOutcome::Failed => Self::Failed,
+            StepOutcome::Skipped => Self::Skipped,
+        }
+    }
+}
+
+/// A step's result.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StepResult {
+    /// Name.
+    pub name: String,
+    /// Outcome.
+    pub outcome: StepOutcomeDto,
+    /// Exit code.
+    pub exit_code: Option<i32>,
+    /// Wall time.
+    pub duration_ms: u64,
+}
+
+impl From<&StepReport> for StepResult {
+    fn from(s: &StepReport) -> Self {
+        Self { name: s.name.clone(), outcome: s.outcome.into(), exit_code: s.exit_code, duration_ms: s.duration_ms }
+    }
+}
+
+/// A lease on a job.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LeaseDto {
+    /// Send with every report.
+    pub lease_id: Uuid,
+    /// The agent holding it.
+    pub agent: String,
+    /// When it lapses without a heartbeat.
+    pub expires_at: DateTime<Utc>,
+    /// 1 for the first lease.
+    pub attempt: u32,
+}
+
+impl From<&Lease> for LeaseDto {
+    fn from(l: &Lease) -> Self {
+        Self { lease_id: l.lease_id, agent: l.agent.clone(), expires_at: l.expires_at, attempt: l.attempt }
+    }
+}
+
+/// A build.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Build {
+    /// Id.
+    pub id: Uuid,
+    /// Number within the project.
+    pub number: u64,
+    /// Project.
+    pub project: String,
+    /// Status.
+    pub status: BuildStatusDto,
+    /// Repository URL.
+    pub repository: String,
+    /// Branch.
+    pub branch: String,
+    /// Commit.
+    pub commit: String,
+    /// The push that queued it.
+    pub push_id: Option<Uuid>,
+    /// Steps of the plan.
+    pub plan: Vec<BuildStepDto>,
+    /// Steps reported by the current attempt.
+    pub steps: Vec<StepResult>,
+    /// Artifacts kept.
+    pub artifacts: Vec<ArtifactDto>,
+    /// The current lease.
+    pub lease: Option<LeaseDto>,
+    /// Why it failed or was cancelled.
+    pub reason: Option<String>,
+    /// When it was queued.
+    pub queued_at: DateTime<Utc>,
+    /// When it started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Stream version.
+    pub version: u64,
+}
+
+impl From<BuildView> for Build {
+    fn from(b: BuildView) -> Self {
+        let s = &b.tracked.state;
+        Self {
+            id: s.id.unwrap_or_default(),
+            number: b.number,
+            project: s.project.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+            status: s.status.into(),
+            repository: s.repository.clone(),
+            branch: s.branch.clone(),
+            commit: s.commit.clone(),
+            push_id: s.push_id,
+            plan: steps(&s.plan),
+            steps: s.job.steps.iter().map(Into::into).collect(),
+            artifacts: s.artifacts.iter().map(Into::into).collect(),
+            lease: s.job.lease.as_ref().map(Into::into),
+            reason: s.reason.clone(),
+            queued_at: b.tracked.created_at,
+            started_at: b.started_at,
+            finished_at: b.finished_at,
+            version: b.tracked.version,
+        }
+    }
+}
+
+/// Body of a cancel request.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+// ----- releases -----
+
+/// Body of `POST /api/v1/releases`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReleaseRequest {
+    /// A succeeded build.
+    pub build_id: Uuid,
+    /// Version label (default `1.0.<build number>`).
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// A release: an immutable snapshot.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Release {
+    /// Id.
+    pub id: Uuid,
+    /// Project.
+    pub project: String,
+    /// Version label.
+    pub version: String,
+    /// Build it came from.
+    pub build_id: Uuid,
+    /// Commit.
+    pub commit: String,
+    /// Branch.
+    pub branch: String,
+    /// The build's artifacts.
+    pub artifacts: Vec<ArtifactDto>,
+    /// Deployment steps at release time.
+    pub deployment_steps: Vec<DeploymentStepDto>,
+    /// Variables at release time (sensitive values masked).
+    pub variables: Vec<VariableDto>,
+    /// Lifecycle at release time.
+    pub lifecycle: Vec<LifecycleStageDto>,
+    /// Who created it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Environments where it was deployed successfully.
+    pub succeeded_in: Vec<String>,
+    /// Its deployments, oldest first.
+    pub deployments: Vec<Uuid>,
+}
+
+impl From<ReleaseView> for Release {
+    fn from(r: ReleaseView) -> Self {
+        let created_at = r.tracked.created_at;
+        let s: ReleaseSnapshot = r.tracked.state.snapshot.clone().unwrap_or_else(|| ReleaseSnapshot {
+            release_id: Uuid::nil(),
+            project: unreachable_spec().name,
+            version: String::new(),
+            build_id: Uuid::nil(),
+            commit: String::new(),
+            branch: String::new(),
+            artifacts: Vec::new(),
+            deployment_steps: Vec::new(),
+            variables: Vec::new(),
+            lifecycle: Vec::new(),
+            created_by: String::new(),
+        });
+        Self {
+            id: s.release_id,
+            project: s.project.to_string(),
+            version: s.version,
+            build_id: s.build_id,
+            commit: s.commit,
+            branch: s.branch,
+            artifacts: s.artifacts.iter().map(Into::into).collect(),
+            deployment_steps: deployment_steps(&s.deployment_steps),
+            variables: masked(&s.variables),
+            lifecycle: lifecycle(&s.lifecycle),
+            created_by: s.created_by,
+            created_at,
+            succeeded_in: r.succeeded_in.iter().map(|e| e.to_string()).collect(),
+            deployments: r.deployments,
+        }
+    }
+}
+
+// ----- deployments -----
+
+/// Body of `POST /api/v1/releases/{id}/deployments`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeployRequest {
+    /// Target environment.
+    pub environment: String,
+}
+
+/// Body of `POST /api/v1/environments/{env}/rollback`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackRequest {
+    /// The project to roll back.
+    pub project: String,
+    /// An earlier release that was live here (default: the one live before the current one).
+    #[serde(default)]
+    pub to_release: Option<Uuid>,
+}
+
+/// Deploy, redeploy or rollback.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentKindDto {
+    /// First deployment of the release here.
+    Deploy,
+    /// The same release again.
+    Redeploy,
+    /// An earlier release, reverting the current one.
+    Rollback,
+}
+
+impl From<DeploymentKind> for DeploymentKindDto {
+    fn from(k: DeploymentKind) -> Self {
+        match k {
+            DeploymentKind::Deploy => Self::Deploy,
+            DeploymentKind::Redeploy => Self::Redeploy,
+            DeploymentKind::Rollback => Self::Rollback,
+        }
+    }
+}
+
+/// A deployment status.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentStatusDto {
+    /// Just requested.
+    Requested,
+    /// Waiting for approvals.
+    AwaitingApproval,
+    /// Waiting for an agent.
+    Queued,
+    /// Running.
+    Running,
+    /// Live.
+    Succeeded,
+    /// Failed.
+    Failed,
+    /// Rejected by an approver.
+    Rejected,
+    /// Cancelled.
+    Cancelled,
+}
+
+impl From<DeploymentStatus> for DeploymentStatusDto {
+    fn from(s: DeploymentStatus) -> Self {
+        match s {
+            DeploymentStatus::Requested => Self::Requested,
+            DeploymentStatus::AwaitingApproval => Self::AwaitingApproval,
+            DeploymentStatus::Queued => Self::Queued,
+            DeploymentStatus::Running => Self::Running,
+            DeploymentStatus::Succeeded => Self::Succeeded,
+            DeploymentStatus::Failed => Self::Failed,
+            DeploymentStatus::Rejected => Self::Rejected,
+            DeploymentStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+/// One approval decision.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApprovalDto {
+    /// Who decided.
+    pub subject: String,
+    /// Their scopes.
+    pub scopes: Vec<String>,
+    /// Their token id.
+    pub token_id: Option<String>,
+    /// approve or reject.
+    pub decision: ApprovalDecisionDto,
+    /// Why.
+    pub comment: String,
+}
+
+fn approval(approver: &Approver, decision: ApprovalDecisionDto, comment: &str) -> ApprovalDto {
+    ApprovalDto {
+        subject: approver.subject.clone(),
+        scopes: approver.scopes.clone(),
+        token_id: approver.token_id.clone(),
+        decision,
+        comment: comment.to_owned(),
+    }
+}
+
+/// A deployment.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Deployment {
+    /// Id.
+    pub id: Uuid,
+    /// Release.
+    pub release_id: Uuid,
+    /// Release version.
+    pub release_version: String,
+    /// Project.
+    pub project: String,
+    /// Environment.
+    pub environment: String,
+    /// Kind.
+    pub kind: DeploymentKindDto,
+    /// Status.
+    pub status: DeploymentStatusDto,
+    /// Who requested it.
+    pub requested_by: String,
+    /// For a rollback: the deployment it reverts.
+    pub reverts: Option<Uuid>,
+    /// Approvals needed.
+    pub required_approvals: u32,
+    /// Decisions so far.
+    pub approvals: Vec<ApprovalDto>,
+    /// Steps reported.
+    pub steps: Vec<StepResult>,
+    /// The current lease.
+    pub lease: Option<LeaseDto>,
+    /// Why it failed or was cancelled.
+    pub reason: Option<String>,
+    /// When requested.
+    pub requested_at: DateTime<Utc>,
+    /// When it started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Stream version.
+    pub version: u64,
+}
+
+impl From<DeploymentView> for Deployment {
+    fn from(d: DeploymentView) -> Self {
+        let s = &d.tracked.state;
+        let mut approvals: Vec<ApprovalDto> = s
+            .approvals
+            .iter()
+            .map(|(a, c)| approval(a, ApprovalDecisionDto::Approve, c))
+            .collect();
+        if let Some((a, c)) = &s.rejection {
+            approvals.push(approval(a, ApprovalDecisionDto::Reject, c));
+        }
+        Self {
+            id: s.id.unwrap_or_default(),
+            release_id: s.release_id.unwrap_or_default(),
+            release_version: s.release_version.clone(),
+            project: s.project.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+            environment: s.environment.as_ref().map(|e| e.to_string()).unwrap_or_default(),
+            kind: s.kind.unwrap_or(DeploymentKind::Deploy).into(),
+            status: s.status.into(),
+            requested_by: s.requested_by.clone(),
+            reverts: s.reverts,
+            required_approvals: s.policy.required_approvals,
+            approvals,
+            steps: s.job.steps.iter().map(Into::into).collect(),
+            lease: s.job.lease.as_ref().map(Into::into),
+            reason: s.reason.clone(),
+            requested_at: d.tracked.created_at,
+            started_at: d.started_at,
+            finished_at: d.finished_at,
+            version: d.tracked.version,
+        }
+    }
+}
+
+/// approve or reject.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalDecisionDto {
+    /// Counts towards the policy.
+    Approve,
+    /// Ends the deployment.
+    Reject,
+}
+
+impl From<ApprovalDecisionDto> for ApprovalDecision {
+    fn from(d: ApprovalDecisionDto) -> Self {
+        match d {
+            ApprovalDecisionDto::Approve => Self::Approve,
+            ApprovalDecisionDto::Reject => Self::Reject,
+        }
+    }
+}
+
+/// Body of `POST /api/v1/deployments/{id}/approvals`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRequest {
+    /// approve or reject.
+    pub decision: ApprovalDecisionDto,
+    /// Why (required to reject).
+    #[serde(default)]
+    pub comment: String,
+}
+
+// ----- agents -----
+
+/// Body of `POST /api/v1/agents/lease`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseRequest {
+    /// The agent's name.
+    pub agent: String,
+}
+
+/// A variable as the agent receives it (sensitive values in clear: the agent needs them).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JobVariable {
+    /// Name.
+    pub name: String,
+    /// Value.
+    pub value: String,
+    /// Whether the agent must keep it out of logs.
+    pub sensitive: bool,
+}
+
+/// Build or deployment.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// A build.
+    Build,
+    /// A deployment.
+    Deployment,
+}
+
+/// A leased job: everything the agent needs to run it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JobAssignmentDto {
+    /// The build's or deployment's id: the `{id}` of `/api/v1/jobs/{id}/…`.
+    pub job_id: Uuid,
+    /// Build or deployment.
+    pub kind: JobKind,
+    /// The lease.
+    pub lease: LeaseDto,
+    /// Project.
+    pub project: String,
+    /// Repository URL (builds).
+    pub repository: Option<String>,
+    /// Commit.
+    pub commit: String,
+    /// Branch.
+    pub branch: String,
+    /// Build number (builds).
+    pub build_number: Option<u64>,
+    /// Steps to run, in order.
+    pub steps: Vec<BuildStepDto>,
+    /// Target environment (deployments).
+    pub environment: Option<String>,
+    /// Release (deployments).
+    pub release_id: Option<Uuid>,
+    /// Release version (deployments).
+    pub release_version: Option<String>,
+    /// Artifacts to deploy (deployments).
+    pub artifacts: Vec<ArtifactDto>,
+    /// Variables (deployments).
+    pub variables: Vec<JobVariable>,
+}
+
+/// Body of `POST /api/v1/jobs/{id}/heartbeat` and `/start`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseRef {
+    /// The lease.
+    pub lease_id: Uuid,
+}
+
+/// Body of `POST /api/v1/jobs/{id}/steps`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepRequest {
+    /// The lease.
+    pub lease_id: Uuid,
+    /// Step name.
+    pub name: String,
+    /// Outcome.
+    pub outcome: StepOutcomeDto,
+    /// Exit code.
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    /// Wall time.
+    #[serde(default)]
+    pub duration_ms: u64,
+}
+
+/// Body of `POST /api/v1/jobs/{id}/artifacts`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactRequest {
+    /// The lease.
+    pub lease_id: Uuid,
+    /// Relative file name.
+    pub name: String,
+    /// Lowercase hex SHA-256.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// Succeeded or failed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum JobOutcome {
+    /// Every step succeeded.
+    Succeeded,
+    /// It failed.
+    Failed,
+}
+
+/// Body of `POST /api/v1/jobs/{id}/complete`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteRequest {
+    /// The lease.
+    pub lease_id: Uuid,
+    /// How it ended.
+    pub outcome: JobOutcome,
+    /// Why it failed.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A job after a protocol call.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JobStatus {
+    /// Id.
+    pub job_id: Uuid,
+    /// Build or deployment.
+    pub kind: JobKind,
+    /// Status (a build's or deployment's status).
+    pub status: String,
+    /// The current lease.
+    pub lease: Option<LeaseDto>,
+}
+
+// ----- events -----
+
+/// One event of the log.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    /// Global position.
+    pub position: u64,
+    /// Stream.
+    pub stream: String,
+    /// Version within the stream.
+    pub version: u64,
+    /// Event id (UUID v7).
+    pub id: Uuid,
+    /// Past-tense type.
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub event_type: String,
+    /// Payload schema version.
+    pub schema_version: u32,
+    /// Payload.
+    pub payload: serde_json::Value,
+    /// Who.
+    pub actor: String,
+    /// Workflow id.
+    pub correlation_id: Uuid,
+    /// Direct cause.
+    pub causation_id: Option<Uuid>,
+    /// HTTP request id.
+    pub request_id: Option<String>,
+    /// Commit time.
+    pub recorded_at: DateTime<Utc>,
+    /// Chained SHA-256 (hex).
+    pub hash: String,
+}
+
+impl From<conveyor_store::Record> for Event {
+    fn from(r: conveyor_store::Record) -> Self {
+        Self {
+            position: r.position,
+            stream: r.stream,
+            version: r.version,
+            id: r.id,
+            event_type: r.event_type,
+            schema_version: r.schema_version,
+            payload: r.payload,
+            actor: r.metadata.actor,
+            correlation_id: r.metadata.correlation_id,
+            causation_id: r.metadata.causation_id,
+            request_id: r.metadata.request_id,
+            recorded_at: r.recorded_at,
+            hash: r.hash,
+        }
+    }
+}
+
+/// Filters of `GET /api/v1/events`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    /// Only events after this position (the `next_cursor` of the previous page).
+    pub after: Option<u64>,
+    /// At most this many (1 to 1000, default 100).
+    pub limit: Option<usize>,
+    /// Only this stream.
+    pub stream: Option<String>,
+    /// Only streams starting with this.
+    pub stream_prefix: Option<String>,
+    /// Only these types, comma-separated.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub event_type: Option<String>,
+    /// Only events by this actor.
+    pub actor: Option<String>,
+    /// Only events recorded at or after this time (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Only events recorded before this time (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The result of verifying the hash chain.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VerifyResult {
+    /// Whether every checked record matched.
+    pub intact: bool,
+    /// First position checked.
+    pub from: u64,
+    /// Last position checked.
+    pub to: u64,
+    /// How many were checked.
+    pub checked: u64,
+    /// The first bad position.
+    pub first_bad_position: Option<u64>,
+    /// Why it is bad.
+    pub reason: Option<String>,
+}
+
+/// Range of `GET /api/v1/events/verify`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    /// First position (default 1).
+    pub from: Option<u64>,
+    /// Last position (default: the head).
+    pub to: Option<u64>,
+}
+
+/// Filters of build lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectQuery {
+    /// Only this project.
+    pub project: Option<String>,
+}
+
+/// Filters of deployment lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeploymentQuery {
+    /// Only this project.
+    pub project: Option<String>,
+    /// Only this environment.
+    pub environment: Option<String>,
+    /// Only this release.
+    pub release: Option<Uuid>,
+}

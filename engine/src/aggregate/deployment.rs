@@ -1,0 +1,606 @@
+//! Deployment: one attempt to put one release into one environment — approvals, then a job.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    Aggregate,
+    job::{JobCommand, JobEvent, JobState, Lease, LeaseExtension, StepReport},
+    refuse,
+    release::ReleaseSnapshot,
+};
+use crate::{
+    error::DomainError,
+    names::{EnvironmentName, ProjectName},
+};
+
+/// Who must approve deployments into an environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalPolicy {
+    /// Distinct approvals needed before the deployment is queued (0: none).
+    pub required_approvals: u32,
+    /// Whether the requester or the release's creator may approve.
+    #[serde(default)]
+    pub allow_self_approval: bool,
+}
+
+impl ApprovalPolicy {
+    /// Checks the policy is sensible.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if self.required_approvals > 20 {
+            return refuse("invalid-policy", "required_approvals must be at most 20");
+        }
+        Ok(())
+    }
+}
+
+/// Why a deployment exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentKind {
+    /// A release's first deployment into the environment.
+    Deploy,
+    /// The same release deployed again.
+    Redeploy,
+    /// An earlier release deployed again to revert the current one.
+    Rollback,
+}
+
+/// Where a deployment is in its life.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentStatus {
+    /// Just requested (transient: the same append moves it on).
+    #[default]
+    Requested,
+    /// Waiting for approvals.
+    AwaitingApproval,
+    /// Waiting for an agent.
+    Queued,
+    /// An agent runs it.
+    Running,
+    /// It is live.
+    Succeeded,
+    /// A step failed.
+    Failed,
+    /// An approver rejected it.
+    Rejected,
+    /// Someone cancelled it.
+    Cancelled,
+}
+
+impl DeploymentStatus {
+    /// Whether the deployment has ended.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            Self::Succeeded | Self::Failed | Self::Rejected | Self::Cancelled
+        )
+    }
+}
+
+/// The subject behind an approval decision, as its token said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approver {
+    /// JWT subject.
+    pub subject: String,
+    /// Scopes the token held.
+    pub scopes: Vec<String>,
+    /// The token's `jti`.
+    pub token_id: Option<String>,
+}
+
+/// Approve or reject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalDecision {
+    /// Counts towards the policy.
+    Approve,
+    /// Ends the deployment.
+    Reject,
+}
+
+/// Events of `deployment-<uuid>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload")]
+pub enum DeploymentEvent {
+    /// Someone (or the workflow) asked for the deployment.
+    DeploymentRequested {
+        /// The deployment's id.
+        deployment_id: Uuid,
+        /// The release deployed.
+        release_id: Uuid,
+        /// Its version.
+        release_version: String,
+        /// Project.
+        project: ProjectName,
+        /// Target.
+        environment: EnvironmentName,
+        /// Deploy, redeploy or rollback.
+        kind: DeploymentKind,
+        /// Who asked.
+        requested_by: String,
+        /// Who created the release.
+        release_created_by: String,
+        /// The deployment a rollback reverts.
+        reverts: Option<Uuid>,
+        /// The environment's policy when requested.
+        policy: ApprovalPolicy,
+    },
+    /// The deployment waits for approvals.
+    DeploymentAwaitingApproval {
+        /// How many.
+        required_approvals: u32,
+    },
+    /// One approval was given.
+    DeploymentApprovalGranted {
+        /// Who.
+        approver: Approver,
+        /// Why.
+        comment: String,
+    },
+    /// An approver rejected the deployment; it ends here.
+    DeploymentRejected {
+        /// Who.
+        approver: Approver,
+        /// Why.
+        comment: String,
+    },
+    /// Approved (or no approval needed): waiting for an agent.
+    DeploymentQueued {},
+    /// An agent leased the job.
+    JobLeased(Lease),
+    /// The agent's heartbeat extended the lease.
+    JobLeaseExtended(LeaseExtension),
+    /// The agent started running it.
+    DeploymentStarted {
+        /// The lease.
+        lease_id: Uuid,
+        /// The agent.
+        agent: String,
+    },
+    /// A step ended.
+    StepReported(StepReport),
+    /// The release is live in the environment.
+    DeploymentSucceeded {
+        /// The lease.
+        lease_id: Uuid,
+    },
+    /// The deployment failed.
+    DeploymentFailed {
+        /// The lease.
+        lease_id: Option<Uuid>,
+        /// Why.
+        reason: String,
+    },
+    /// Someone cancelled it.
+    DeploymentCancelled {
+        /// Who.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Everything requesting a deployment needs to know.
+#[derive(Debug, Clone)]
+pub struct RequestDeployment<'a> {
+    /// New deployment id.
+    pub deployment_id: Uuid,
+    /// The release.
+    pub release: &'a ReleaseSnapshot,
+    /// Target environment.
+    pub environment: EnvironmentName,
+    /// The environment's policy now.
+    pub policy: ApprovalPolicy,
+    /// Deploy or rollback (deploy becomes redeploy when the release was live there).
+    pub kind: DeploymentKind,
+    /// Who asks.
+    pub requested_by: String,
+    /// For a rollback: the deployment reverted.
+    pub reverts: Option<Uuid>,
+    /// Environments where this release has a succeeded deployment.
+    pub succeeded_in: &'a BTreeSet<EnvironmentName>,
+}
+
+/// Commands on an existing deployment.
+#[derive(Debug, Clone)]
+pub enum DeploymentCommand {
+    /// Approve or reject.
+    Decide {
+        /// Who.
+        approver: Approver,
+        /// Approve or reject.
+        decision: ApprovalDecision,
+        /// Why.
+        comment: String,
+    },
+    /// A job-protocol command.
+    Job(JobCommand),
+    /// Cancel it.
+    Cancel {
+        /// Who.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A deployment as its stream says.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeploymentState {
+    /// Id; None until requested.
+    pub id: Option<Uuid>,
+    /// Release.
+    pub release_id: Option<Uuid>,
+    /// Release version.
+    pub release_version: String,
+    /// Project.
+    pub project: Option<ProjectName>,
+    /// Target.
+    pub environment: Option<EnvironmentName>,
+    /// Kind.
+    pub kind: Option<DeploymentKind>,
+    /// Who asked.
+    pub requested_by: String,
+    /// Who created the release.
+    pub release_created_by: String,
+    /// Reverted deployment, for a rollback.
+    pub reverts: Option<Uuid>,
+    /// Policy when requested.
+    pub policy: ApprovalPolicy,
+    /// Status.
+    pub status: DeploymentStatus,
+    /// Approvals given.
+    pub approvals: Vec<(Approver, String)>,
+    /// The rejection, if any.
+    pub rejection: Option<(Approver, String)>,
+    /// Job protocol state.
+    pub job: JobState,
+    /// Why it failed or was cancelled.
+    pub reason: Option<String>,
+}
+
+impl Aggregate for DeploymentState {
+    type Event = DeploymentEvent;
+
+    fn evolve(mut self, event: &DeploymentEvent) -> Self {
+        use DeploymentEvent as E;
+        match event {
+            E::DeploymentRequested {
+                deployment_id,
+                release_id,
+                release_version,
+                project,
+                environment,
+                kind,
+                requested_by,
+                release_created_by,
+                reverts,
+                policy,
+            } => {
+                self.id = Some(*deployment_id);
+                self.release_id = Some(*release_id);
+                self.release_version = release_version.clone();
+                self.project = Some(project.clone());
+                self.environment = Some(environment.clone());
+                self.kind = Some(*kind);
+                self.requested_by = requested_by.clone();
+                self.release_created_by = release_created_by.clone();
+                self.reverts = *reverts;
+                self.policy = policy.clone();
+                self.status = DeploymentStatus::Requested;
+            }
+            E::DeploymentAwaitingApproval { .. } => {
+                self.status = DeploymentStatus::AwaitingApproval
+            }
+            E::DeploymentApprovalGranted { approver, comment } => {
+                self.approvals.push((approver.clone(), comment.clone()));
+            }
+            E::DeploymentRejected { approver, comment } => {
+                self.status = DeploymentStatus::Rejected;
+                self.rejection = Some((approver.clone(), comment.clone()));
+            }
+            E::DeploymentQueued {} => self.status = DeploymentStatus::Queued,
+            E::JobLeased(lease) => {
+                self.job.evolve(&JobEvent::Leased(lease.clone()));
+                self.status = DeploymentStatus::Queued;
+            }
+            E::JobLeaseExtended(extension) => {
+                self.job.evolve(&JobEvent::Extended(extension.clone()))
+            }
+            E::DeploymentStarted { .. } => self.status = DeploymentStatus::Running,
+            E::StepReported(step) => self.job.evolve(&JobEvent::Step(step.clone())),
+            E::DeploymentSucceeded { .. } => self.status = DeploymentStatus::Succeeded,
+            E::DeploymentFailed { reason, .. } => {
+                self.status = DeploymentStatus::Failed;
+                self.reason = Some(reason.clone());
+            }
+            E::DeploymentCancelled { reason, .. } => {
+                self.status = DeploymentStatus::Cancelled;
+                self.reason = Some(reason.clone());
+            }
+        }
+        self
+    }
+}
+
+impl DeploymentState {
+    /// Whether an agent may lease this deployment now.
+    pub fn leasable(&self, now: DateTime<Utc>) -> bool {
+        matches!(
+            self.status,
+            DeploymentStatus::Queued | DeploymentStatus::Running
+        ) && self.job.leasable(now)
+    }
+
+    /// Requests a deployment of a release into an environment, enforcing its lifecycle.
+    pub fn decide_request(
+        &self,
+        request: RequestDeployment<'_>,
+    ) -> Result<Vec<DeploymentEvent>, DomainError> {
+        if self.id.is_some() {
+            return refuse(
+                "deployment-exists",
+                format!("deployment {} already exists", request.deployment_id),
+            );
+        }
+        let release = request.release;
+        let lifecycle = &release.lifecycle;
+        let Some(stage) = lifecycle
+            .iter()
+            .position(|s| s.environment == request.environment)
+        else {
+            return refuse(
+                "not-in-lifecycle",
+                format!(
+                    "environment {} is not in the lifecycle of release {} of project {}",
+                    request.environment, release.version, release.project
+                ),
+            );
+        };
+        if stage > 0 {
+            let previous = &lifecycle[stage - 1].environment;
+            if !request.succeeded_in.contains(previous) {
+                return refuse(
+                    "previous-environment-not-succeeded",
+                    format!(
+                        "release {} has not succeeded in {previous}, which precedes {} in its lifecycle",
+                        release.version, request.environment
+                    ),
+                );
+            }
+        }
+        let kind = match request.kind {
+            DeploymentKind::Deploy if request.succeeded_in.contains(&request.environment) => {
+                DeploymentKind::Redeploy
+            }
+            kind => kind,
+        };
+        if kind == DeploymentKind::Rollback && request.reverts.is_none() {
+            return refuse(
+                "invalid-rollback",
+                "a rollback must name the deployment it reverts",
+            );
+        }
+        let required = request.policy.required_approvals;
+        Ok(vec![
+            DeploymentEvent::DeploymentRequested {
+                deployment_id: request.deployment_id,
+                release_id: release.release_id,
+                release_version: release.version.clone(),
+                project: release.project.clone(),
+                environment: request.environment,
+                kind,
+                requested_by: request.requested_by,
+                release_created_by: release.created_by.clone(),
+                reverts: request.reverts,
+                policy: request.policy,
+            },
+            if required > 0 {
+                DeploymentEvent::DeploymentAwaitingApproval {
+                    required_approvals: required,
+                }
+            } else {
+                DeploymentEvent::DeploymentQueued {}
+            },
+        ])
+    }
+
+    /// Decides a command on an existing deployment at time `now`.
+    pub fn decide(
+        &self,
+        command: DeploymentCommand,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DeploymentEvent>, DomainError> {
+        let Some(id) = self.id else {
+            return refuse("deployment-missing", "the deployment does not exist");
+        };
+        if self.status.is_finished() {
+            return refuse(
+                "deployment-finished",
+                format!(
+                    "deployment {id} has already ended ({})",
+                    status_name(self.status)
+                ),
+            );
+        }
+        match command {
+            DeploymentCommand::Decide {
+                approver,
+                decision,
+                comment,
+            } => self.decide_approval(id, approver, decision, comment),
+            DeploymentCommand::Cancel { by, reason } => {
+                Ok(vec![DeploymentEvent::DeploymentCancelled { by, reason }])
+            }
+            DeploymentCommand::Job(job) => self.decide_job(job, now),
+        }
+    }
+
+    fn decide_approval(
+        &self,
+        id: Uuid,
+        approver: Approver,
+        decision: ApprovalDecision,
+        comment: String,
+    ) -> Result<Vec<DeploymentEvent>, DomainError> {
+        if self.status != DeploymentStatus::AwaitingApproval {
+            return refuse(
+                "deployment-not-awaiting-approval",
+                format!(
+                    "deployment {id} is {}, not awaiting approval",
+                    status_name(self.status)
+                ),
+            );
+        }
+        if !self.policy.allow_self_approval {
+            if approver.subject == self.requested_by {
+                return refuse(
+                    "self-approval",
+                    format!(
+                        "{} requested this deployment and may not approve or reject it",
+                        approver.subject
+                    ),
+                );
+            }
+            if approver.subject == self.release_created_by {
+                return refuse(
+                    "self-approval",
+                    format!(
+                        "{} created this release and may not approve or reject its deployment",
+                        approver.subject
+                    ),
+                );
+            }
+        }
+        if self
+            .approvals
+            .iter()
+            .any(|(given, _)| given.subject == approver.subject)
+        {
+            return refuse(
+                "already-approved",
+                format!(
+                    "{} has already approved deployment {id}; one subject counts once",
+                    approver.subject
+                ),
+            );
+        }
+        match decision {
+            ApprovalDecision::Reject => {
+                if comment.trim().is_empty() {
+                    return refuse(
+                        "rejection-needs-reason",
+                        "a rejection needs a comment giving the reason",
+                    );
+                }
+                Ok(vec![DeploymentEvent::DeploymentRejected {
+                    approver,
+                    comment,
+                }])
+            }
+            ApprovalDecision::Approve => {
+                let mut events =
+                    vec![DeploymentEvent::DeploymentApprovalGranted { approver, comment }];
+                if self.approvals.len() as u32 + 1 >= self.policy.required_approvals {
+                    events.push(DeploymentEvent::DeploymentQueued {});
+                }
+                Ok(events)
+            }
+        }
+    }
+
+    fn require_running(&self, lease_id: Uuid, now: DateTime<Utc>) -> Result<(), DomainError> {
+        self.job.check_lease(lease_id, now)?;
+        if self.status != DeploymentStatus::Running {
+            return refuse(
+                "deployment-not-running",
+                "the deployment has not been started under this lease",
+            );
+        }
+        Ok(())
+    }
+
+    fn decide_job(
+        &self,
+        command: JobCommand,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DeploymentEvent>, DomainError> {
+        if !matches!(
+            self.status,
+            DeploymentStatus::Queued | DeploymentStatus::Running
+        ) {
+            return refuse(
+                "deployment-not-queued",
+                format!(
+                    "the deployment is {}, not queued for an agent",
+                    status_name(self.status)
+                ),
+            );
+        }
+        match command {
+            JobCommand::Lease {
+                lease_id,
+                agent,
+                duration,
+            } => match self.job.decide_lease(lease_id, &agent, now, duration)? {
+                JobEvent::Leased(lease) => Ok(vec![DeploymentEvent::JobLeased(lease)]),
+                _ => unreachable!("decide_lease only leases"),
+            },
+            JobCommand::Heartbeat { lease_id, duration } => {
+                match self.job.decide_heartbeat(lease_id, now, duration)? {
+                    JobEvent::Extended(extension) => {
+                        Ok(vec![DeploymentEvent::JobLeaseExtended(extension)])
+                    }
+                    _ => unreachable!("decide_heartbeat only extends"),
+                }
+            }
+            JobCommand::Start { lease_id } => {
+                let lease = self.job.check_lease(lease_id, now)?;
+                if self.status == DeploymentStatus::Running {
+                    return refuse(
+                        "deployment-running",
+                        "the deployment was already started under this lease",
+                    );
+                }
+                Ok(vec![DeploymentEvent::DeploymentStarted {
+                    lease_id,
+                    agent: lease.agent.clone(),
+                }])
+            }
+            JobCommand::ReportStep(step) => {
+                self.require_running(step.lease_id, now)?;
+                self.job.decide_step(step.clone(), now)?;
+                Ok(vec![DeploymentEvent::StepReported(step)])
+            }
+            JobCommand::Complete { lease_id, failure } => {
+                self.require_running(lease_id, now)?;
+                Ok(vec![match failure {
+                    None => DeploymentEvent::DeploymentSucceeded { lease_id },
+                    Some(reason) => DeploymentEvent::DeploymentFailed {
+                        lease_id: Some(lease_id),
+                        reason,
+                    },
+                }])
+            }
+        }
+    }
+}
+
+/// The wire name of a status, for messages.
+pub fn status_name(status: DeploymentStatus) -> &'static str {
+    match status {
+        DeploymentStatus::Requested => "requested",
+        DeploymentStatus::AwaitingApproval => "awaiting_approval",
+        DeploymentStatus::Queued => "queued",
+        DeploymentStatus::Running => "running",
+        DeploymentStatus::Succeeded => "succeeded",
+        DeploymentStatus::Failed => "failed",
+        DeploymentStatus::Rejected => "rejected",
+        DeploymentStatus::Cancelled => "cancelled",
+    }
+}

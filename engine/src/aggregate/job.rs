@@ -1,0 +1,213 @@
+//! The job protocol shared by builds and deployments: leases, heartbeats, step reports.
+//!
+//! A job is leased exclusively (the lease is an event appended at the stream's exact version,
+//! so two agents cannot both win). A lease that expires puts the job back in the queue; any
+//! report carrying an older or expired lease is refused.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::refuse;
+use crate::error::DomainError;
+
+/// An agent's exclusive claim on a job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// The lease's id; every report must carry it.
+    pub lease_id: Uuid,
+    /// The agent's name.
+    pub agent: String,
+    /// When it lapses unless extended.
+    pub expires_at: DateTime<Utc>,
+    /// 1 for the first lease of the job, then 2, …
+    pub attempt: u32,
+}
+
+/// A lease's new expiry after a heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseExtension {
+    /// The lease extended.
+    pub lease_id: Uuid,
+    /// Its new expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    /// Exit code 0.
+    Succeeded,
+    /// Non-zero exit, timeout or error.
+    Failed,
+    /// Not run because an earlier step failed.
+    Skipped,
+}
+
+/// An agent's report of one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// The lease it was reported under.
+    pub lease_id: Uuid,
+    /// Step name.
+    pub name: String,
+    /// How it ended.
+    pub outcome: StepOutcome,
+    /// Process exit code, if it ran.
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    /// Wall time in milliseconds.
+    #[serde(default)]
+    pub duration_ms: u64,
+}
+
+/// A job's protocol state, embedded in builds and deployments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobState {
+    /// The latest lease, if any.
+    pub lease: Option<Lease>,
+    /// How many leases were granted.
+    pub attempts: u32,
+    /// Steps reported under the current lease.
+    pub steps: Vec<StepReport>,
+}
+
+/// Job-protocol facts, mapped by each aggregate to its own events.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobEvent {
+    /// Leased to an agent.
+    Leased(Lease),
+    /// Lease extended.
+    Extended(LeaseExtension),
+    /// A step ended.
+    Step(StepReport),
+}
+
+impl JobState {
+    /// Applies a job fact.
+    pub fn evolve(&mut self, event: &JobEvent) {
+        match event {
+            JobEvent::Leased(lease) => {
+                self.attempts = lease.attempt;
+                self.lease = Some(lease.clone());
+                self.steps.clear();
+            }
+            JobEvent::Extended(extension) => {
+                if let Some(lease) = &mut self.lease
+                    && lease.lease_id == extension.lease_id
+                {
+                    lease.expires_at = extension.expires_at;
+                }
+            }
+            JobEvent::Step(step) => self.steps.push(step.clone()),
+        }
+    }
+
+    /// Whether the job may be leased now: never leased, or its lease has lapsed.
+    pub fn leasable(&self, now: DateTime<Utc>) -> bool {
+        self.lease
+            .as_ref()
+            .is_none_or(|lease| lease.expires_at <= now)
+    }
+
+    /// Grants a new lease if the job is free.
+    pub fn decide_lease(
+        &self,
+        lease_id: Uuid,
+        agent: &str,
+        now: DateTime<Utc>,
+        duration: Duration,
+    ) -> Result<JobEvent, DomainError> {
+        if !self.leasable(now) {
+            return refuse("job-leased", "the job is leased by another agent");
+        }
+        if agent.trim().is_empty() {
+            return refuse("invalid-agent", "agent name must not be empty");
+        }
+        Ok(JobEvent::Leased(Lease {
+            lease_id,
+            agent: agent.to_owned(),
+            expires_at: now + duration,
+            attempt: self.attempts + 1,
+        }))
+    }
+
+    /// Refuses unless `lease_id` is the current lease and it has not lapsed.
+    pub fn check_lease(&self, lease_id: Uuid, now: DateTime<Utc>) -> Result<&Lease, DomainError> {
+        match &self.lease {
+            Some(lease) if lease.lease_id != lease_id => refuse(
+                "lease-superseded",
+                format!("lease {lease_id} is not the job's current lease"),
+            ),
+            Some(lease) if lease.expires_at <= now => refuse(
+                "lease-expired",
+                format!("lease {lease_id} expired at {}", lease.expires_at),
+            ),
+            Some(lease) => Ok(lease),
+            None => refuse("not-leased", "the job has no lease"),
+        }
+    }
+
+    /// Extends the current lease.
+    pub fn decide_heartbeat(
+        &self,
+        lease_id: Uuid,
+        now: DateTime<Utc>,
+        duration: Duration,
+    ) -> Result<JobEvent, DomainError> {
+        self.check_lease(lease_id, now)?;
+        Ok(JobEvent::Extended(LeaseExtension {
+            lease_id,
+            expires_at: now + duration,
+        }))
+    }
+
+    /// Records a step's end under the current lease.
+    pub fn decide_step(
+        &self,
+        step: StepReport,
+        now: DateTime<Utc>,
+    ) -> Result<JobEvent, DomainError> {
+        self.check_lease(step.lease_id, now)?;
+        if step.name.trim().is_empty() {
+            return refuse("invalid-step", "step name must not be empty");
+        }
+        Ok(JobEvent::Step(step))
+    }
+}
+
+/// A job command, shared by builds and deployments.
+#[derive(Debug, Clone)]
+pub enum JobCommand {
+    /// Lease the job to an agent.
+    Lease {
+        /// New lease id.
+        lease_id: Uuid,
+        /// Agent name.
+        agent: String,
+        /// Lease duration.
+        duration: Duration,
+    },
+    /// Extend the lease.
+    Heartbeat {
+        /// Current lease.
+        lease_id: Uuid,
+        /// Extension.
+        duration: Duration,
+    },
+    /// The agent started running the job.
+    Start {
+        /// Current lease.
+        lease_id: Uuid,
+    },
+    /// A step ended.
+    ReportStep(StepReport),
+    /// The job ended.
+    Complete {
+        /// Current lease.
+        lease_id: Uuid,
+        /// `None` for success, else the failure reason.
+        failure: Option<String>,
+    },
+}

@@ -1,0 +1,175 @@
+//! Release: an immutable snapshot of one build's artifacts and the project's deployment steps,
+//! variables and lifecycle as they were when it was created.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    Aggregate,
+    build::{BuildState, BuildStatus},
+    project::{DeploymentStep, LifecycleStage, ProjectSpec, Variable},
+    refuse,
+};
+use crate::{error::DomainError, names::ProjectName};
+
+/// A build output, content-addressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// File name (relative path).
+    pub name: String,
+    /// Lowercase hex SHA-256 of the content.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl Artifact {
+    /// Checks the name and digest are well formed.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if self.name.trim().is_empty() || self.name.len() > 1024 {
+            return refuse(
+                "invalid-artifact",
+                "artifact name must be 1 to 1024 characters",
+            );
+        }
+        let digest_ok = self.sha256.len() == 64
+            && self
+                .sha256
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+        if !digest_ok {
+            return refuse(
+                "invalid-artifact",
+                "sha256 must be 64 lowercase hexadecimal digits",
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Events of `release-<uuid>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload")]
+pub enum ReleaseEvent {
+    /// The release was created; this is its whole, immutable content.
+    ReleaseCreated(ReleaseSnapshot),
+}
+
+/// Everything a release holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseSnapshot {
+    /// The release's id.
+    pub release_id: Uuid,
+    /// Project.
+    pub project: ProjectName,
+    /// Version label, unique within the project.
+    pub version: String,
+    /// The build it was made from.
+    pub build_id: Uuid,
+    /// Commit built.
+    pub commit: String,
+    /// Branch built.
+    pub branch: String,
+    /// The build's artifacts.
+    pub artifacts: Vec<Artifact>,
+    /// Deployment steps at creation time.
+    pub deployment_steps: Vec<DeploymentStep>,
+    /// Variables at creation time (sensitive values sealed).
+    pub variables: Vec<Variable>,
+    /// Lifecycle at creation time.
+    pub lifecycle: Vec<LifecycleStage>,
+    /// Who created it (`system` when the workflow did).
+    pub created_by: String,
+}
+
+/// A release as its stream says.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReleaseState {
+    /// None until created.
+    pub snapshot: Option<ReleaseSnapshot>,
+}
+
+impl Aggregate for ReleaseState {
+    type Event = ReleaseEvent;
+
+    fn evolve(self, event: &ReleaseEvent) -> Self {
+        match event {
+            ReleaseEvent::ReleaseCreated(snapshot) => Self {
+                snapshot: Some(snapshot.clone()),
+            },
+        }
+    }
+}
+
+/// What creating a release needs to know.
+#[derive(Debug, Clone)]
+pub struct CreateRelease<'a> {
+    /// New release id.
+    pub release_id: Uuid,
+    /// Requested version label.
+    pub version: String,
+    /// The build.
+    pub build: &'a BuildState,
+    /// The project, as it is now.
+    pub project: &'a ProjectSpec,
+    /// Whether the version is already taken in the project.
+    pub version_taken: bool,
+    /// Who creates it.
+    pub created_by: String,
+}
+
+impl ReleaseState {
+    /// Creates a release from a succeeded build, snapshotting the project.
+    pub fn decide_create(
+        &self,
+        command: CreateRelease<'_>,
+    ) -> Result<Vec<ReleaseEvent>, DomainError> {
+        if self.snapshot.is_some() {
+            return refuse(
+                "release-exists",
+                format!("release {} already exists", command.release_id),
+            );
+        }
+        let Some(build_id) = command.build.id else {
+            return refuse("build-missing", "the build does not exist");
+        };
+        if command.build.status != BuildStatus::Succeeded {
+            return refuse(
+                "build-not-succeeded",
+                format!("build {build_id} has not succeeded, so it cannot be released"),
+            );
+        }
+        if command.build.project.as_ref() != Some(&command.project.name) {
+            return refuse(
+                "build-project-mismatch",
+                "the build belongs to another project",
+            );
+        }
+        let version = command.version.trim().to_owned();
+        if version.is_empty() || version.len() > 64 {
+            return refuse("invalid-version", "version must be 1 to 64 characters");
+        }
+        if command.version_taken {
+            return refuse(
+                "version-taken",
+                format!(
+                    "project {} already has a release {version}",
+                    command.project.name
+                ),
+            );
+        }
+        Ok(vec![ReleaseEvent::ReleaseCreated(ReleaseSnapshot {
+            release_id: command.release_id,
+            project: command.project.name.clone(),
+            version,
+            build_id,
+            commit: command.build.commit.clone(),
+            branch: command.build.branch.clone(),
+            artifacts: command.build.artifacts.clone(),
+            deployment_steps: command.project.deployment_steps.clone(),
+            variables: command.project.variables.clone(),
+            lifecycle: command.project.lifecycle.clone(),
+            created_by: command.created_by,
+        })])
+    }
+}

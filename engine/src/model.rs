@@ -1,0 +1,302 @@
+//! The read model: every aggregate's state folded from the whole log, plus the derived facts
+//! the API lists (build numbers, where each release is live, environment history).
+//!
+//! It is rebuilt from the log on start and then follows the live subscription; it is never
+//! written to except by [`ReadModel::apply`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use conveyor_store::Record;
+use uuid::Uuid;
+
+use crate::{
+    aggregate::{
+        Aggregate,
+        build::{BuildEvent, BuildState},
+        decode,
+        deployment::{DeploymentEvent, DeploymentKind, DeploymentState, DeploymentStatus},
+        environment::{EnvironmentEvent, EnvironmentState},
+        project::{ProjectEvent, ProjectState},
+        push::{PushEvent, PushState},
+        release::{ReleaseEvent, ReleaseSnapshot, ReleaseState},
+    },
+    names::{EnvironmentName, ProjectName},
+};
+
+/// Bookkeeping every view carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tracked<S> {
+    /// The aggregate's state.
+    pub state: S,
+    /// Its stream's version (for `If-Match`).
+    pub version: u64,
+    /// Position of its first event (the cursor for lists).
+    pub position: u64,
+    /// When its first event was recorded.
+    pub created_at: DateTime<Utc>,
+    /// When its last event was recorded.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl<S: Aggregate> Tracked<S> {
+    fn new(record: &Record) -> Self {
+        Self {
+            state: S::default(),
+            version: 0,
+            position: record.position,
+            created_at: record.recorded_at,
+            updated_at: record.recorded_at,
+        }
+    }
+
+    fn apply(&mut self, record: &Record, event: &S::Event) {
+        self.state = std::mem::take(&mut self.state).evolve(event);
+        self.version = record.version;
+        self.updated_at = record.recorded_at;
+    }
+}
+
+/// A build and what the log says around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildView {
+    /// The build.
+    pub tracked: Tracked<BuildState>,
+    /// Its number within the project, from 1, in log order.
+    pub number: u64,
+    /// When an agent started it.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A release and where it has been deployed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReleaseView {
+    /// The release.
+    pub tracked: Tracked<ReleaseState>,
+    /// Environments where one of its deployments succeeded.
+    pub succeeded_in: BTreeSet<EnvironmentName>,
+    /// Its deployments, oldest first.
+    pub deployments: Vec<Uuid>,
+}
+
+impl ReleaseView {
+    /// The snapshot (always set for a release in the model).
+    pub fn snapshot(&self) -> Option<&ReleaseSnapshot> {
+        self.tracked.state.snapshot.as_ref()
+    }
+}
+
+/// A deployment and what the log says around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeploymentView {
+    /// The deployment.
+    pub tracked: Tracked<DeploymentState>,
+    /// When an agent started it.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// The id of its `DeploymentSucceeded` event, once live (a rollback's causation).
+    pub succeeded_event: Option<Uuid>,
+}
+
+/// Everything the log says, folded.
+#[derive(Debug, Default)]
+pub struct ReadModel {
+    /// Position of the last applied record.
+    pub position: u64,
+    /// Environments by name.
+    pub environments: BTreeMap<EnvironmentName, Tracked<EnvironmentState>>,
+    /// Projects by name.
+    pub projects: BTreeMap<ProjectName, Tracked<ProjectState>>,
+    /// Pushes by id.
+    pub pushes: HashMap<Uuid, Tracked<PushState>>,
+    /// Builds by id.
+    pub builds: HashMap<Uuid, BuildView>,
+    /// Releases by id.
+    pub releases: HashMap<Uuid, ReleaseView>,
+    /// Deployments by id.
+    pub deployments: HashMap<Uuid, DeploymentView>,
+    /// Builds queued per push.
+    pub builds_by_push: HashMap<Uuid, Vec<Uuid>>,
+    /// Release ids per (project, version).
+    pub release_versions: HashMap<(ProjectName, String), Uuid>,
+    build_counts: HashMap<ProjectName, u64>,
+}
+
+fn stream_id(stream: &str, prefix: &str) -> Option<Uuid> {
+    stream
+        .strip_prefix(prefix)
+        .and_then(|id| Uuid::parse_str(id).ok())
+}
+
+impl ReadModel {
+    /// Applies one record (records must come in position order).
+    pub fn apply(&mut self, record: &Record) {
+        self.position = record.position;
+        let stream = record.stream.as_str();
+        let ty = record.event_type.as_str();
+        if stream.starts_with("environment-") {
+            if let Some(event) = decode::<EnvironmentEvent>(ty, &record.payload) {
+                let EnvironmentEvent::EnvironmentCreated { name, .. } = &event;
+                self.environments
+                    .entry(name.clone())
+                    .or_insert_with(|| Tracked::new(record))
+                    .apply(record, &event);
+            }
+        } else if stream.starts_with("project-") {
+            if let Some(event) = decode::<ProjectEvent>(ty, &record.payload) {
+                let (ProjectEvent::ProjectCreated { spec } | ProjectEvent::ProjectUpdated { spec }) =
+                    &event;
+                self.projects
+                    .entry(spec.name.clone())
+                    .or_insert_with(|| Tracked::new(record))
+                    .apply(record, &event);
+            }
+        } else if let Some(id) = stream_id(stream, "push-") {
+            if let Some(event) = decode::<PushEvent>(ty, &record.payload) {
+                self.pushes
+                    .entry(id)
+                    .or_insert_with(|| Tracked::new(record))
+                    .apply(record, &event);
+            }
+        } else if let Some(id) = stream_id(stream, "build-") {
+            if let Some(event) = decode::<BuildEvent>(ty, &record.payload) {
+                self.apply_build(id, record, &event);
+            }
+        } else if let Some(id) = stream_id(stream, "release-") {
+            if let Some(event) = decode::<ReleaseEvent>(ty, &record.payload) {
+                let ReleaseEvent::ReleaseCreated(snapshot) = &event;
+                self.release_versions
+                    .insert((snapshot.project.clone(), snapshot.version.clone()), id);
+                let view = self.releases.entry(id).or_insert_with(|| ReleaseView {
+                    tracked: Tracked::new(record),
+                    succeeded_in: BTreeSet::new(),
+                    deployments: Vec::new(),
+                });
+                view.tracked.apply(record, &event);
+            }
+        } else if let Some(id) = stream_id(stream, "deployment-")
+            && let Some(event) = decode::<DeploymentEvent>(ty, &record.payload)
+        {
+            self.apply_deployment(id, record, &event);
+        }
+    }
+
+    fn apply_build(&mut self, id: Uuid, record: &Record, event: &BuildEvent) {
+        let view = self.builds.entry(id).or_insert_with(|| BuildView {
+            tracked: Tracked::new(record),
+            number: 0,
+            started_at: None,
+            finished_at: None,
+        });
+        view.tracked.apply(record, event);
+        match event {
+            BuildEvent::BuildQueued {
+                project, push_id, ..
+            } => {
+                let count = self.build_counts.entry(project.clone()).or_default();
+                *count += 1;
+                view.number = *count;
+                if let Some(push) = push_id {
+                    self.builds_by_push.entry(*push).or_default().push(id);
+                }
+            }
+            BuildEvent::BuildStarted { .. } => view.started_at = Some(record.recorded_at),
+            BuildEvent::JobLeased(_) => view.started_at = None,
+            BuildEvent::BuildSucceeded { .. }
+            | BuildEvent::BuildFailed { .. }
+            | BuildEvent::BuildCancelled { .. } => view.finished_at = Some(record.recorded_at),
+            _ => {}
+        }
+    }
+
+    fn apply_deployment(&mut self, id: Uuid, record: &Record, event: &DeploymentEvent) {
+        let view = self
+            .deployments
+            .entry(id)
+            .or_insert_with(|| DeploymentView {
+                tracked: Tracked::new(record),
+                started_at: None,
+                finished_at: None,
+                succeeded_event: None,
+            });
+        view.tracked.apply(record, event);
+        let state = &view.tracked.state;
+        match event {
+            DeploymentEvent::DeploymentRequested { release_id, .. } => {
+                if let Some(release) = self.releases.get_mut(release_id) {
+                    release.deployments.push(id);
+                }
+            }
+            DeploymentEvent::DeploymentStarted { .. } => view.started_at = Some(record.recorded_at),
+            DeploymentEvent::DeploymentSucceeded { .. } => {
+                view.finished_at = Some(record.recorded_at);
+                view.succeeded_event = Some(record.id);
+                if let (Some(release_id), Some(environment)) =
+                    (state.release_id, &state.environment)
+                    && let Some(release) = self.releases.get_mut(&release_id)
+                {
+                    release.succeeded_in.insert(environment.clone());
+                }
+            }
+            DeploymentEvent::DeploymentFailed { .. }
+            | DeploymentEvent::DeploymentRejected { .. }
+            | DeploymentEvent::DeploymentCancelled { .. } => {
+                view.finished_at = Some(record.recorded_at)
+            }
+            _ => {}
+        }
+    }
+
+    /// Deployments of `project` into `environment`, oldest first.
+    pub fn deployments_in(
+        &self,
+        project: &ProjectName,
+        environment: &EnvironmentName,
+    ) -> Vec<&DeploymentView> {
+        let mut found: Vec<&DeploymentView> = self
+            .deployments
+            .values()
+            .filter(|d| {
+                d.tracked.state.project.as_ref() == Some(project)
+                    && d.tracked.state.environment.as_ref() == Some(environment)
+            })
+            .collect();
+        found.sort_by_key(|d| d.tracked.position);
+        found
+    }
+
+    /// The deployment live now for `project` in `environment`: the last one that succeeded.
+    pub fn live_deployment(
+        &self,
+        project: &ProjectName,
+        environment: &EnvironmentName,
+    ) -> Option<&DeploymentView> {
+        self.deployments_in(project, environment)
+            .into_iter()
+            .filter(|d| d.tracked.state.status == DeploymentStatus::Succeeded)
+            .max_by_key(|d| d.finished_at)
+    }
+
+    /// Whether a deployment of the same project is running in the environment (one at a time).
+    pub fn environment_busy(
+        &self,
+        project: &ProjectName,
+        environment: &EnvironmentName,
+        except: Uuid,
+    ) -> bool {
+        self.deployments.iter().any(|(id, d)| {
+            *id != except
+                && d.tracked.state.status == DeploymentStatus::Running
+                && d.tracked.state.project.as_ref() == Some(project)
+                && d.tracked.state.environment.as_ref() == Some(environment)
+        })
+    }
+
+    /// Whether the deployment's kind leads to automatic promotion when it succeeds.
+    pub fn promotes(kind: Option<DeploymentKind>) -> bool {
+        matches!(kind, Some(DeploymentKind::Deploy))
+    }
+}

@@ -1,0 +1,1299 @@
+//! The application layer: loads aggregates from the log, runs their `decide`, appends the
+//! events with optimistic concurrency, keeps the read model current and runs the process
+//! manager.
+
+use std::{
+    collections::BTreeSet,
+    sync::{Arc, Mutex, RwLock},
+    time::Duration as StdDuration,
+};
+
+use chrono::{Duration, Utc};
+use conveyor_store::{
+    AppendOutcome, EventStore, ExpectedVersion, Metadata, NewEvent, ReadFilter, Record, StoreError,
+};
+use serde::Serialize;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::{
+    aggregate::{
+        Aggregate,
+        build::{ArtifactReport, BuildCommand, BuildState},
+        decode,
+        deployment::{
+            ApprovalDecision, Approver, DeploymentCommand, DeploymentKind, DeploymentState,
+            RequestDeployment,
+        },
+        encode,
+        environment::{EnvironmentCommand, EnvironmentState},
+        job::{JobCommand, Lease},
+        project::{ProjectCommand, ProjectSpec, ProjectState},
+        push::{PushReport, PushState},
+        release::{CreateRelease, ReleaseSnapshot, ReleaseState},
+    },
+    error::{DomainError, EngineError},
+    ids::{
+        build_stream, deployment_stream, derived_id, environment_stream, new_event_id,
+        project_stream, push_stream, release_stream,
+    },
+    model::{BuildView, DeploymentView, ReadModel, ReleaseView, Tracked},
+    names::{EnvironmentName, ProjectName, glob_matches},
+    rollback::{live_history, rollback_target},
+};
+
+/// The checkpoint name of the process manager.
+const PROCESS_MANAGER: &str = "process-manager";
+/// How long a caller waits for the read model to reach its own write.
+const CATCH_UP_TIMEOUT: StdDuration = StdDuration::from_secs(30);
+/// How often a command is retried when another writer wins the race on its stream.
+const CONFLICT_RETRIES: usize = 5;
+
+/// How the engine runs.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// How long a job lease lasts without a heartbeat.
+    pub lease_duration: Duration,
+    /// Whether this engine reacts to events (push → build → release → deployment).
+    pub run_process_manager: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            lease_duration: Duration::seconds(60),
+            run_process_manager: true,
+        }
+    }
+}
+
+/// Who issues a command, as their token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// JWT subject, or `system`.
+    pub subject: String,
+    /// Scopes held.
+    pub scopes: Vec<String>,
+    /// The token's id.
+    pub token_id: Option<String>,
+}
+
+impl Actor {
+    /// The workflow itself.
+    pub fn system() -> Self {
+        Self {
+            subject: "system".into(),
+            scopes: Vec::new(),
+            token_id: None,
+        }
+    }
+}
+
+/// Who and why, for the metadata of the events a command appends.
+#[derive(Debug, Clone)]
+pub struct CommandContext {
+    /// Who.
+    pub actor: Actor,
+    /// The workflow this belongs to.
+    pub correlation_id: Uuid,
+    /// What caused it.
+    pub causation_id: Option<Uuid>,
+    /// The HTTP request id.
+    pub request_id: Option<String>,
+}
+
+impl CommandContext {
+    /// A context for a new request by `actor`.
+    pub fn new(actor: Actor, request_id: Option<String>) -> Self {
+        Self {
+            actor,
+            correlation_id: new_event_id(),
+            causation_id: None,
+            request_id,
+        }
+    }
+
+    fn metadata(&self) -> Metadata {
+        Metadata {
+            actor: self.actor.subject.clone(),
+            correlation_id: self.correlation_id,
+            causation_id: self.causation_id,
+            request_id: self.request_id.clone(),
+        }
+    }
+
+    /// The context of the process manager reacting to `cause`.
+    fn reacting_to(cause: &Record) -> Self {
+        Self {
+            actor: Actor::system(),
+            correlation_id: cause.metadata.correlation_id,
+            causation_id: Some(cause.id),
+            request_id: None,
+        }
+    }
+}
+
+/// How event ids of an append are chosen.
+#[derive(Debug, Clone, Copy)]
+enum EventIds {
+    /// Fresh UUID v7s (a command from a person).
+    Fresh,
+    /// Derived from a cause and a label (a reaction: replay re-derives the same ids).
+    Derived(Uuid),
+}
+
+/// A leased job and what the agent needs to run it.
+#[derive(Debug, Clone)]
+pub enum JobAssignment {
+    /// Run a build.
+    Build {
+        /// The build.
+        build: Box<BuildView>,
+        /// The lease.
+        lease: Lease,
+    },
+    /// Run a deployment of a release.
+    Deployment {
+        /// The deployment.
+        deployment: Box<DeploymentView>,
+        /// The release's snapshot.
+        release: Box<ReleaseSnapshot>,
+        /// The lease.
+        lease: Lease,
+    },
+}
+
+/// A job reference after a protocol command.
+#[derive(Debug, Clone)]
+pub enum JobView {
+    /// A build.
+    Build(BuildView),
+    /// A deployment.
+    Deployment(DeploymentView),
+}
+
+/// A page of a list, newest first.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// The cursor for the next page, when there is one.
+    pub next: Option<u64>,
+}
+
+fn page<T: Clone>(mut items: Vec<(u64, T)>, before: Option<u64>, limit: usize) -> Page<T> {
+    items.retain(|(position, _)| before.is_none_or(|b| *position < b));
+    items.sort_by_key(|item| std::cmp::Reverse(item.0));
+    let limit = limit.clamp(1, 500);
+    let next = (items.len() > limit).then(|| items[limit - 1].0);
+    items.truncate(limit);
+    Page {
+        items: items.into_iter().map(|(_, t)| t).collect(),
+        next,
+    }
+}
+
+/// Filters for build lists.
+#[derive(Debug, Clone, Default)]
+pub struct BuildFilter {
+    /// Only this project.
+    pub project: Option<ProjectName>,
+}
+
+/// Filters for deployment lists.
+#[derive(Debug, Clone, Default)]
+pub struct DeploymentFilter {
+    /// Only this project.
+    pub project: Option<ProjectName>,
+    /// Only this environment.
+    pub environment: Option<EnvironmentName>,
+    /// Only this release.
+    pub release: Option<Uuid>,
+}
+
+struct Inner {
+    store: Arc<dyn EventStore>,
+    model: RwLock<ReadModel>,
+    applied: watch::Sender<u64>,
+    reacted: watch::Sender<u64>,
+    stop: watch::Sender<bool>,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    config: EngineConfig,
+}
+
+/// The engine: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("applied", &*self.inner.applied.borrow())
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Starts the engine: replays the log into the read model, then follows it; the process
+    /// manager resumes after its checkpoint. Returns once the model has caught up with the
+    /// log as it was at start.
+    pub async fn start(
+        store: Arc<dyn EventStore>,
+        config: EngineConfig,
+    ) -> Result<Self, EngineError> {
+        let head = store.head().await?;
+        let checkpoint = store.load_checkpoint(PROCESS_MANAGER).await?;
+        let subscription = store.subscribe(0).await?;
+        let engine = Self {
+            inner: Arc::new(Inner {
+                store,
+                model: RwLock::new(ReadModel::default()),
+                applied: watch::Sender::new(0),
+                reacted: watch::Sender::new(0),
+                stop: watch::Sender::new(false),
+                task: Mutex::new(None),
+                config,
+            }),
+        };
+        let runner = engine.clone();
+        let handle = tokio::spawn(async move { runner.follow_log(subscription, checkpoint).await });
+        *engine.inner.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        engine.wait_applied(head).await?;
+        Ok(engine)
+    }
+
+    /// Stops following the log and saves the process manager's checkpoint.
+    pub async fn shutdown(&self) {
+        self.inner.stop.send_replace(true);
+        let handle = self
+            .inner
+            .task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(handle) = handle {
+            let _ = handle.await;
+        }
+    }
+
+    /// The event store underneath (the API's auditor endpoints read it directly).
+    pub fn store(&self) -> &Arc<dyn EventStore> {
+        &self.inner.store
+    }
+
+    /// Position of the last record applied to the read model.
+    pub fn applied_position(&self) -> u64 {
+        *self.inner.applied.borrow()
+    }
+
+    /// Position of the last record the process manager has handled.
+    pub fn reacted_position(&self) -> u64 {
+        *self.inner.reacted.borrow()
+    }
+
+    /// Whether the engine's log follower is running.
+    pub fn is_running(&self) -> bool {
+        self.inner
+            .task
+            .lock()
+            .map(|task| task.as_ref().is_some_and(|t| !t.is_finished()))
+            .unwrap_or(false)
+    }
+
+    /// Reads the model under its lock.
+    pub fn read<T>(&self, f: impl FnOnce(&ReadModel) -> T) -> T {
+        let model = self.inner.model.read().unwrap_or_else(|e| e.into_inner());
+        f(&model)
+    }
+
+    /// Waits until the read model has applied `position`.
+    pub async fn wait_applied(&self, position: u64) -> Result<(), EngineError> {
+        wait_for(&self.inner.applied, position).await
+    }
+
+    /// Waits until the process manager has handled `position`.
+    pub async fn wait_reacted(&self, position: u64) -> Result<(), EngineError> {
+        if !self.inner.config.run_process_manager {
+            return self.wait_applied(position).await;
+        }
+        wait_for(&self.inner.reacted, position).await
+    }
+
+    // ----- the log follower and the process manager -----
+
+    async fn follow_log(
+        &self,
+        mut subscription: Box<dyn conveyor_store::Subscription>,
+        checkpoint: u64,
+    ) {
+        let mut stop = self.inner.stop.subscribe();
+        let mut saved = checkpoint;
+        loop {
+            let record = tokio::select! {
+                record = subscription.next() => record,
+                _ = stop.wait_for(|s| *s) => break,
+            };
+            let record = match record {
+                Ok(record) => record,
+                Err(StoreError::Closed) => break,
+                Err(err) => {
+                    tracing::error!(error = %err, "reading the log failed; resubscribing");
+                    tokio::time::sleep(StdDuration::from_millis(200)).await;
+                    match self.inner.store.subscribe(self.applied_position()).await {
+                        Ok(next) => subscription = next,
+                        Err(err) => tracing::error!(error = %err, "resubscribing failed"),
+                    }
+                    continue;
+                }
+            };
+            self.inner
+                .model
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .apply(&record);
+            self.inner.applied.send_replace(record.position);
+            if self.inner.config.run_process_manager && record.position > checkpoint {
+                let reacted = self.react(&record).await;
+                if reacted || record.position - saved >= 1000 {
+                    self.save_checkpoint(record.position).await;
+                    saved = record.position;
+                }
+            }
+            self.inner.reacted.send_replace(record.position);
+        }
+        if self.inner.config.run_process_manager && self.reacted_position() > saved {
+            self.save_checkpoint(self.reacted_position()).await;
+        }
+    }
+
+    async fn save_checkpoint(&self, position: u64) {
+        if let Err(err) = self
+            .inner
+            .store
+            .save_checkpoint(PROCESS_MANAGER, position)
+            .await
+        {
+            tracing::warn!(error = %err, position, "saving the process manager checkpoint failed");
+        }
+    }
+
+    /// Reacts to one record; returns whether it appended anything. Reactions derive their
+    /// event ids from the cause, so handling a record twice appends nothing the second time.
+    async fn react(&self, record: &Record) -> bool {
+        let result = match record.event_type.as_str() {
+            "PushReceived" => self.queue_builds_for_push(record).await,
+            "BuildSucceeded" => self.release_build(record).await,
+            "ReleaseCreated" => self.deploy_to_first_stage(record).await,
+            "DeploymentSucceeded" => self.promote_to_next_stage(record).await,
+            _ => return false,
+        };
+        match result {
+            Ok(appended) => appended,
+            Err(EngineError::Refused(refusal)) => {
+                tracing::info!(position = record.position, reason = %refusal, "the workflow declined to react");
+                false
+            }
+            Err(err) => {
+                tracing::error!(position = record.position, error = %err, "reacting to an event failed");
+                false
+            }
+        }
+    }
+
+    async fn stream_exists(&self, stream: &str) -> Result<bool, EngineError> {
+        Ok(self.inner.store.stream_version(stream).await? > 0)
+    }
+
+    async fn queue_builds_for_push(&self, record: &Record) -> Result<bool, EngineError> {
+        let Some(crate::aggregate::push::PushEvent::PushReceived { push_id, report }) =
+            decode(&record.event_type, &record.payload)
+        else {
+            return Ok(false);
+        };
+        let Some(branch) = report.branch().map(str::to_owned) else {
+            return Ok(false);
+        };
+        let projects: Vec<ProjectSpec> = self.read(|model| {
+            model
+                .projects
+                .values()
+                .filter_map(|p| p.state.spec.clone())
+                .filter(|spec| {
+                    spec.repository == report.repository && glob_matches(&spec.branch, &branch)
+                })
+                .collect()
+        });
+        let ctx = CommandContext::reacting_to(record);
+        let mut appended = false;
+        for spec in projects {
+            let build_id = derived_id(record.id, &format!("build:{}", spec.name));
+            let stream = build_stream(build_id);
+            if self.stream_exists(&stream).await? {
+                continue;
+            }
+            let events = BuildState::default().decide(
+                BuildCommand::Queue {
+                    build_id,
+                    project: spec.name.clone(),
+                    push_id: Some(push_id),
+                    repository: report.repository.clone(),
+                    branch: branch.clone(),
+                    commit: report.commit.clone(),
+                    plan: spec.build_plan.clone(),
+                },
+                Utc::now(),
+            )?;
+            self.append(
+                &ctx,
+                &stream,
+                ExpectedVersion::NoStream,
+                &events,
+                EventIds::Derived(build_id),
+            )
+            .await?;
+            appended = true;
+        }
+        Ok(appended)
+    }
+
+    async fn release_build(&self, record: &Record) -> Result<bool, EngineError> {
+        let Some(build_id) = record
+            .stream
+            .strip_prefix("build-")
+            .and_then(|id| Uuid::parse_str(id).ok())
+        else {
+            return Ok(false);
+        };
+        let release_id = derived_id(record.id, "release");
+        if self.stream_exists(&release_stream(release_id)).await? {
+            return Ok(false);
+        }
+        let ctx = CommandContext::reacting_to(record);
+        self.create_release_with_id(
+            &ctx,
+            release_id,
+            build_id,
+            None,
+            EventIds::Derived(release_id),
+        )
+        .await?;
+        Ok(true)
+    }
+
+    async fn deploy_to_first_stage(&self, record: &Record) -> Result<bool, EngineError> {
+        let Some(crate::aggregate::release::ReleaseEvent::ReleaseCreated(snapshot)) =
+            decode(&record.event_type, &record.payload)
+        else {
+            return Ok(false);
+        };
+        let Some(first) = snapshot.lifecycle.first().filter(|stage| stage.automatic) else {
+            return Ok(false);
+        };
+        let deployment_id = derived_id(record.id, "deploy");
+        if self
+            .stream_exists(&deployment_stream(deployment_id))
+            .await?
+        {
+            return Ok(false);
+        }
+        let ctx = CommandContext::reacting_to(record);
+        self.request_deployment_with_id(
+            &ctx,
+            deployment_id,
+            snapshot.release_id,
+            first.environment.clone(),
+            DeploymentKind::Deploy,
+            None,
+            EventIds::Derived(deployment_id),
+        )
+        .await?;
+        Ok(true)
+    }
+
+    async fn promote_to_next_stage(&self, record: &Record) -> Result<bool, EngineError> {
+        let Some(deployment_id) = record
+            .stream
+            .strip_prefix("deployment-")
+            .and_then(|id| Uuid::parse_str(id).ok())
+        else {
+            return Ok(false);
+        };
+        let next = self.read(|model| {
+            let deployment = &model.deployments.get(&deployment_id)?.tracked.state;
+            if !ReadModel::promotes(deployment.kind) {
+                return None;
+            }
+            let release = model
+                .releases
+                .get(&deployment.release_id?)?
+                .snapshot()?
+                .clone();
+            let environment = deployment.environment.as_ref()?;
+            let stage = release
+                .lifecycle
+                .iter()
+                .position(|s| &s.environment == environment)?;
+            let next = release.lifecycle.get(stage + 1).filter(|s| s.automatic)?;
+            Some((release.release_id, next.environment.clone()))
+        });
+        let Some((release_id, environment)) = next else {
+            return Ok(false);
+        };
+        let next_id = derived_id(record.id, "promote");
+        if self.stream_exists(&deployment_stream(next_id)).await? {
+            return Ok(false);
+        }
+        let ctx = CommandContext::reacting_to(record);
+        self.request_deployment_with_id(
+            &ctx,
+            next_id,
+            release_id,
+            environment,
+            DeploymentKind::Deploy,
+            None,
+            EventIds::Derived(next_id),
+        )
+        .await?;
+        Ok(true)
+    }
+
+    // ----- appending -----
+
+    async fn append<E: Serialize>(
+        &self,
+        ctx: &CommandContext,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: &[E],
+        ids: EventIds,
+    ) -> Result<AppendOutcome, EngineError> {
+        let metadata = ctx.metadata();
+        let new_events = events
+            .iter()
+            .enumerate()
+            .map(|(index, event)| {
+                let (event_type, payload) = encode(event);
+                let id = match ids {
+                    EventIds::Fresh => new_event_id(),
+                    EventIds::Derived(cause) => derived_id(cause, &format!("{stream}#{index}")),
+                };
+                NewEvent {
+                    id,
+                    event_type,
+                    schema_version: 1,
+                    payload,
+                    metadata: metadata.clone(),
+                }
+            })
+            .collect();
+        let outcome = self
+            .inner
+            .store
+            .append(stream, expected, new_events)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Loads an aggregate from its stream, decides, appends at the version it read, and
+    /// retries when another writer won the race. Waits until the read model has the result.
+    async fn execute<A: Aggregate>(
+        &self,
+        ctx: &CommandContext,
+        stream: &str,
+        if_match: Option<u64>,
+        decide: impl Fn(&A) -> Result<Vec<A::Event>, EngineError>,
+    ) -> Result<AppendOutcome, EngineError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let records = self.inner.store.read_stream(stream, 0).await?;
+            let version = records.last().map_or(0, |r| r.version);
+            if let Some(expected) = if_match
+                && expected != version
+            {
+                return Err(EngineError::VersionMismatch {
+                    expected,
+                    actual: version,
+                });
+            }
+            let state = records
+                .iter()
+                .filter_map(|r| decode::<A::Event>(&r.event_type, &r.payload))
+                .fold(A::default(), |state, event| state.evolve(&event));
+            let events = decide(&state)?;
+            let expected = if version == 0 {
+                ExpectedVersion::NoStream
+            } else {
+                ExpectedVersion::Exact(version)
+            };
+            match self
+                .append(ctx, stream, expected, &events, EventIds::Fresh)
+                .await
+            {
+                Ok(outcome) => {
+                    self.wait_applied(outcome.last_position).await?;
+                    return Ok(outcome);
+                }
+                Err(EngineError::Conflict { .. })
+                    if if_match.is_none() && attempt < CONFLICT_RETRIES =>
+                {
+                    continue;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    // ----- environments and projects -----
+
+    /// Creates an environment.
+    pub async fn create_environment(
+        &self,
+        ctx: &CommandContext,
+        name: EnvironmentName,
+        description: String,
+        policy: crate::aggregate::deployment::ApprovalPolicy,
+    ) -> Result<Tracked<EnvironmentState>, EngineError> {
+        let stream = environment_stream(name.as_str());
+        let command = EnvironmentCommand::Create {
+            name: name.clone(),
+            description,
+            policy,
+        };
+        self.execute::<EnvironmentState>(ctx, &stream, None, |state| {
+            Ok(state.decide(command.clone())?)
+        })
+        .await?;
+        self.get_environment(&name)
+    }
+
+    /// One environment.
+    pub fn get_environment(
+        &self,
+        name: &EnvironmentName,
+    ) -> Result<Tracked<EnvironmentState>, EngineError> {
+        self.read(|m| m.environments.get(name).cloned())
+            .ok_or_else(|| EngineError::not_found("environment", name))
+    }
+
+    /// Every environment, by name.
+    pub fn list_environments(&self) -> Vec<Tracked<EnvironmentState>> {
+        self.read(|m| m.environments.values().cloned().collect())
+    }
+
+    fn environment_names(&self) -> BTreeSet<EnvironmentName> {
+        self.read(|m| m.environments.keys().cloned().collect())
+    }
+
+    /// Creates a project.
+    pub async fn create_project(
+        &self,
+        ctx: &CommandContext,
+        spec: ProjectSpec,
+    ) -> Result<Tracked<ProjectState>, EngineError> {
+        let name = spec.name.clone();
+        let environments = self.environment_names();
+        let command = ProjectCommand::Create(spec);
+        self.execute::<ProjectState>(ctx, &project_stream(name.as_str()), None, |state| {
+            Ok(state.decide(command.clone(), &environments)?)
+        })
+        .await?;
+        self.get_project(&name)
+    }
+
+    /// Replaces a project's definition; `if_match` is the version the caller last saw.
+    pub async fn update_project(
+        &self,
+        ctx: &CommandContext,
+        spec: ProjectSpec,
+        if_match: Option<u64>,
+    ) -> Result<Tracked<ProjectState>, EngineError> {
+        let name = spec.name.clone();
+        if self.read(|m| !m.projects.contains_key(&name)) {
+            return Err(EngineError::not_found("project", &name));
+        }
+        let environments = self.environment_names();
+        let command = ProjectCommand::Update(spec);
+        self.execute::<ProjectState>(ctx, &project_stream(name.as_str()), if_match, |state| {
+            Ok(state.decide(command.clone(), &environments)?)
+        })
+        .await?;
+        self.get_project(&name)
+    }
+
+    /// One project.
+    pub fn get_project(&self, name: &ProjectName) -> Result<Tracked<ProjectState>, EngineError> {
+        self.read(|m| m.projects.get(name).cloned())
+            .ok_or_else(|| EngineError::not_found("project", name))
+    }
+
+    /// Every project, by name.
+    pub fn list_projects(&self) -> Vec<Tracked<ProjectState>> {
+        self.read(|m| m.projects.values().cloned().collect())
+    }
+
+    // ----- pushes and builds -----
+
+    /// Records a push and waits for the workflow to queue the builds it triggers.
+    pub async fn report_push(
+        &self,
+        ctx: &CommandContext,
+        report: PushReport,
+    ) -> Result<(Uuid, Vec<BuildView>), EngineError> {
+        let push_id = new_event_id();
+        let events = PushState::default().decide_receive(push_id, report)?;
+        let ctx = CommandContext {
+            correlation_id: push_id,
+            ..ctx.clone()
+        };
+        let outcome = self
+            .append(
+                &ctx,
+                &push_stream(push_id),
+                ExpectedVersion::NoStream,
+                &events,
+                EventIds::Fresh,
+            )
+            .await?;
+        self.wait_reacted(outcome.last_position).await?;
+        // The builds were appended after the push; wait until the model holds them too.
+        let head = self.inner.store.head().await?;
+        self.wait_applied(head).await?;
+        let builds = self.read(|m| {
+            m.builds_by_push
+                .get(&push_id)
+                .map(|ids| {
+                    ids.iter()
+                        .filter_map(|id| m.builds.get(id).cloned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        Ok((push_id, builds))
+    }
+
+    /// One build.
+    pub fn get_build(&self, id: Uuid) -> Result<BuildView, EngineError> {
+        self.read(|m| m.builds.get(&id).cloned())
+            .ok_or_else(|| EngineError::not_found("build", id))
+    }
+
+    /// Builds, newest first.
+    pub fn list_builds(
+        &self,
+        filter: &BuildFilter,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Page<BuildView> {
+        let items = self.read(|m| {
+            m.builds
+                .values()
+                .filter(|b| filter.project.is_none() || b.tracked.state.project == filter.project)
+                .map(|b| (b.tracked.position, b.clone()))
+                .collect()
+        });
+        page(items, before, limit)
+    }
+
+    /// Cancels a build that has not ended.
+    pub async fn cancel_build(
+        &self,
+        ctx: &CommandContext,
+        id: Uuid,
+        reason: String,
+    ) -> Result<BuildView, EngineError> {
+        self.get_build(id)?;
+        let command = BuildCommand::Cancel {
+            by: ctx.actor.subject.clone(),
+            reason,
+        };
+        let now = Utc::now();
+        self.execute::<BuildState>(ctx, &build_stream(id), None, |state| {
+            Ok(state.decide(command.clone(), now)?)
+        })
+        .await?;
+        self.get_build(id)
+    }
+
+    // ----- releases -----
+
+    /// Creates a release from a succeeded build; `version` defaults to `1.0.<build number>`.
+    pub async fn create_release(
+        &self,
+        ctx: &CommandContext,
+        build_id: Uuid,
+        version: Option<String>,
+    ) -> Result<ReleaseView, EngineError> {
+        let release_id = new_event_id();
+        self.create_release_with_id(ctx, release_id, build_id, version, EventIds::Fresh)
+            .await?;
+        self.get_release(release_id)
+    }
+
+    async fn create_release_with_id(
+        &self,
+        ctx: &CommandContext,
+        release_id: Uuid,
+        build_id: Uuid,
+        version: Option<String>,
+        ids: EventIds,
+    ) -> Result<AppendOutcome, EngineError> {
+        let events = self.read(|m| {
+            let build = m
+                .builds
+                .get(&build_id)
+                .ok_or_else(|| EngineError::not_found("build", build_id))?;
+            let project_name = build
+                .tracked
+                .state
+                .project
+                .clone()
+                .ok_or_else(|| EngineError::not_found("build", build_id))?;
+            let project = m
+                .projects
+                .get(&project_name)
+                .and_then(|p| p.state.spec.clone())
+                .ok_or_else(|| EngineError::not_found("project", &project_name))?;
+            let version = version.unwrap_or_else(|| format!("1.0.{}", build.number));
+            let version_taken = m
+                .release_versions
+                .contains_key(&(project_name, version.trim().to_owned()));
+            Ok::<_, EngineError>(ReleaseState::default().decide_create(CreateRelease {
+                release_id,
+                version,
+                build: &build.tracked.state,
+                project: &project,
+                version_taken,
+                created_by: ctx.actor.subject.clone(),
+            })?)
+        })?;
+        let outcome = self
+            .append(
+                ctx,
+                &release_stream(release_id),
+                ExpectedVersion::NoStream,
+                &events,
+                ids,
+            )
+            .await?;
+        self.wait_applied(outcome.last_position).await?;
+        Ok(outcome)
+    }
+
+    /// One release.
+    pub fn get_release(&self, id: Uuid) -> Result<ReleaseView, EngineError> {
+        self.read(|m| m.releases.get(&id).cloned())
+            .ok_or_else(|| EngineError::not_found("release", id))
+    }
+
+    /// Releases, newest first.
+    pub fn list_releases(
+        &self,
+        project: Option<&ProjectName>,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Page<ReleaseView> {
+        let items = self.read(|m| {
+            m.releases
+                .values()
+                .filter(|r| project.is_none() || r.snapshot().map(|s| &s.project) == project)
+                .map(|r| (r.tracked.position, r.clone()))
+                .collect()
+        });
+        page(items, before, limit)
+    }
+
+    // ----- deployments -----
+
+    /// Requests a deployment of a release into an environment (a promotion).
+    pub async fn request_deployment(
+        &self,
+        ctx: &CommandContext,
+        release_id: Uuid,
+        environment: EnvironmentName,
+    ) -> Result<DeploymentView, EngineError> {
+        let id = new_event_id();
+        self.request_deployment_with_id(
+            ctx,
+            id,
+            release_id,
+            environment,
+            DeploymentKind::Deploy,
+            None,
+            EventIds::Fresh,
+        )
+        .await?;
+        self.get_deployment(id)
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one private entry point for every kind of request"
+    )]
+    async fn request_deployment_with_id(
+        &self,
+        ctx: &CommandContext,
+        deployment_id: Uuid,
+        release_id: Uuid,
+        environment: EnvironmentName,
+        kind: DeploymentKind,
+        reverts: Option<Uuid>,
+        ids: EventIds,
+    ) -> Result<AppendOutcome, EngineError> {
+        let events = self.read(|m| {
+            let release = m
+                .releases
+                .get(&release_id)
+                .ok_or_else(|| EngineError::not_found("release", release_id))?;
+            let snapshot = release
+                .snapshot()
+                .ok_or_else(|| EngineError::not_found("release", release_id))?;
+            let policy = m
+                .environments
+                .get(&environment)
+                .map(|e| e.state.policy.clone())
+                .ok_or_else(|| EngineError::not_found("environment", &environment))?;
+            Ok::<_, EngineError>(
+                DeploymentState::default().decide_request(RequestDeployment {
+                    deployment_id,
+                    release: snapshot,
+                    environment: environment.clone(),
+                    policy,
+                    kind,
+                    requested_by: ctx.actor.subject.clone(),
+                    reverts,
+                    succeeded_in: &release.succeeded_in,
+                })?,
+            )
+        })?;
+        let outcome = self
+            .append(
+                ctx,
+                &deployment_stream(deployment_id),
+                ExpectedVersion::NoStream,
+                &events,
+                ids,
+            )
+            .await?;
+        self.wait_applied(outcome.last_position).await?;
+        Ok(outcome)
+    }
+
+    /// One deployment.
+    pub fn get_deployment(&self, id: Uuid) -> Result<DeploymentView, EngineError> {
+        self.read(|m| m.deployments.get(&id).cloned())
+            .ok_or_else(|| EngineError::not_found("deployment", id))
+    }
+
+    /// Deployments, newest first.
+    pub fn list_deployments(
+        &self,
+        filter: &DeploymentFilter,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Page<DeploymentView> {
+        let items = self.read(|m| {
+            m.deployments
+                .values()
+                .filter(|d| {
+                    let s = &d.tracked.state;
+                    (filter.project.is_none() || s.project == filter.project)
+                        && (filter.environment.is_none() || s.environment == filter.environment)
+                        && (filter.release.is_none() || s.release_id == filter.release)
+                })
+                .map(|d| (d.tracked.position, d.clone()))
+                .collect()
+        });
+        page(items, before, limit)
+    }
+
+    /// Records an approval decision by `ctx.actor`.
+    pub async fn decide_approval(
+        &self,
+        ctx: &CommandContext,
+        id: Uuid,
+        decision: ApprovalDecision,
+        comment: String,
+    ) -> Result<DeploymentView, EngineError> {
+        self.get_deployment(id)?;
+        let approver = Approver {
+            subject: ctx.actor.subject.clone(),
+            scopes: ctx.actor.scopes.clone(),
+            token_id: ctx.actor.token_id.clone(),
+        };
+        let command = DeploymentCommand::Decide {
+            approver,
+            decision,
+            comment,
+        };
+        let now = Utc::now();
+        self.execute::<DeploymentState>(ctx, &deployment_stream(id), None, |state| {
+            Ok(state.decide(command.clone(), now)?)
+        })
+        .await?;
+        self.get_deployment(id)
+    }
+
+    /// Cancels a deployment that has not ended.
+    pub async fn cancel_deployment(
+        &self,
+        ctx: &CommandContext,
+        id: Uuid,
+        reason: String,
+    ) -> Result<DeploymentView, EngineError> {
+        self.get_deployment(id)?;
+        let command = DeploymentCommand::Cancel {
+            by: ctx.actor.subject.clone(),
+            reason,
+        };
+        let now = Utc::now();
+        self.execute::<DeploymentState>(ctx, &deployment_stream(id), None, |state| {
+            Ok(state.decide(command.clone(), now)?)
+        })
+        .await?;
+        self.get_deployment(id)
+    }
+
+    /// Rolls `project` back in `environment`: replays the environment's deployment events to
+    /// find the release live before the current one (or checks `to_release` was live there
+    /// before), then requests a `rollback` deployment of exactly that release, caused by the
+    /// deployment it reverts.
+    pub async fn rollback(
+        &self,
+        ctx: &CommandContext,
+        project: ProjectName,
+        environment: EnvironmentName,
+        to_release: Option<Uuid>,
+    ) -> Result<DeploymentView, EngineError> {
+        self.get_project(&project)?;
+        self.get_environment(&environment)?;
+        let mut records = Vec::new();
+        let mut filter = ReadFilter {
+            stream_prefix: Some("deployment-".into()),
+            event_types: vec!["DeploymentRequested".into(), "DeploymentSucceeded".into()],
+            limit: 10_000,
+            ..ReadFilter::default()
+        };
+        loop {
+            let batch = self.inner.store.read_all(&filter).await?;
+            let Some(last) = batch.last() else { break };
+            filter.after = last.position;
+            records.extend(batch);
+        }
+        let history = live_history(&records, &project, &environment);
+        let (current, target) = rollback_target(&history, to_release)?;
+        let ctx = CommandContext {
+            causation_id: Some(current.succeeded_event),
+            ..ctx.clone()
+        };
+        let id = new_event_id();
+        self.request_deployment_with_id(
+            &ctx,
+            id,
+            target.release_id,
+            environment,
+            DeploymentKind::Rollback,
+            Some(current.deployment_id),
+            EventIds::Fresh,
+        )
+        .await?;
+        self.get_deployment(id)
+    }
+
+    /// Deployments into an environment (every project), newest first.
+    pub fn environment_history(
+        &self,
+        environment: &EnvironmentName,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Page<DeploymentView>, EngineError> {
+        self.get_environment(environment)?;
+        Ok(self.list_deployments(
+            &DeploymentFilter {
+                environment: Some(environment.clone()),
+                ..DeploymentFilter::default()
+            },
+            before,
+            limit,
+        ))
+    }
+
+    // ----- the agent protocol -----
+
+    /// Leases the oldest job an agent may run now, if any.
+    pub async fn lease_job(
+        &self,
+        ctx: &CommandContext,
+        agent: &str,
+    ) -> Result<Option<JobAssignment>, EngineError> {
+        if agent.trim().is_empty() || agent.len() > 128 {
+            return Err(EngineError::invalid(
+                "agent",
+                "agent name must be 1 to 128 characters",
+            ));
+        }
+        let now = Utc::now();
+        let mut candidates: Vec<(u64, Uuid, bool)> = self.read(|m| {
+            let builds = m
+                .builds
+                .iter()
+                .filter(|(_, b)| b.tracked.state.leasable(now))
+                .map(|(id, b)| (b.tracked.position, *id, true));
+            let deployments = m
+                .deployments
+                .iter()
+                .filter(|(id, d)| {
+                    let s = &d.tracked.state;
+                    s.leasable(now)
+                        && match (&s.project, &s.environment) {
+                            (Some(p), Some(e)) => !m.environment_busy(p, e, **id),
+                            _ => false,
+                        }
+                })
+                .map(|(id, d)| (d.tracked.position, *id, false));
+            builds.chain(deployments).collect()
+        });
+        candidates.sort();
+        let duration = self.inner.config.lease_duration;
+        for (_, id, is_build) in candidates {
+            let lease_id = Uuid::new_v4();
+            let command = JobCommand::Lease {
+                lease_id,
+                agent: agent.to_owned(),
+                duration,
+            };
+            let result = if is_build {
+                self.execute::<BuildState>(ctx, &build_stream(id), None, |s| {
+                    Ok(s.decide(BuildCommand::Job(command.clone()), now)?)
+                })
+                .await
+            } else {
+                self.execute::<DeploymentState>(ctx, &deployment_stream(id), None, |s| {
+                    Ok(s.decide(DeploymentCommand::Job(command.clone()), now)?)
+                })
+                .await
+            };
+            match result {
+                Ok(_) => return self.assignment(id, is_build).map(Some),
+                // Another agent won this job: try the next one.
+                Err(EngineError::Refused(_) | EngineError::Conflict { .. }) => continue,
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(None)
+    }
+
+    fn assignment(&self, id: Uuid, is_build: bool) -> Result<JobAssignment, EngineError> {
+        if is_build {
+            let build = self.get_build(id)?;
+            let lease = build
+                .tracked
+                .state
+                .job
+                .lease
+                .clone()
+                .ok_or_else(|| EngineError::not_found("lease", id))?;
+            return Ok(JobAssignment::Build {
+                build: Box::new(build),
+                lease,
+            });
+        }
+        let deployment = self.get_deployment(id)?;
+        let lease = deployment
+            .tracked
+            .state
+            .job
+            .lease
+            .clone()
+            .ok_or_else(|| EngineError::not_found("lease", id))?;
+        let release_id = deployment
+            .tracked
+            .state
+            .release_id
+            .ok_or_else(|| EngineError::not_found("release", id))?;
+        let release = self
+            .get_release(release_id)?
+            .snapshot()
+            .cloned()
+            .ok_or_else(|| EngineError::not_found("release", release_id))?;
+        Ok(JobAssignment::Deployment {
+            deployment: Box::new(deployment),
+            release: Box::new(release),
+            lease,
+        })
+    }
+
+    /// Runs a job-protocol command (heartbeat, start, step, completion) on a build or a
+    /// deployment; reports from a lapsed or superseded lease are refused.
+    pub async fn job_command(
+        &self,
+        ctx: &CommandContext,
+        job_id: Uuid,
+        command: JobCommand,
+    ) -> Result<JobView, EngineError> {
+        let is_build = self.read(|m| {
+            if m.builds.contains_key(&job_id) {
+                Some(true)
+            } else if m.deployments.contains_key(&job_id) {
+                Some(false)
+            } else {
+                None
+            }
+        });
+        let now = Utc::now();
+        match is_build {
+            Some(true) => {
+                self.execute::<BuildState>(ctx, &build_stream(job_id), None, |s| {
+                    Ok(s.decide(BuildCommand::Job(command.clone()), now)?)
+                })
+                .await?;
+                Ok(JobView::Build(self.get_build(job_id)?))
+            }
+            Some(false) => {
+                self.execute::<DeploymentState>(ctx, &deployment_stream(job_id), None, |s| {
+                    Ok(s.decide(DeploymentCommand::Job(command.clone()), now)?)
+                })
+                .await?;
+                Ok(JobView::Deployment(self.get_deployment(job_id)?))
+            }
+            None => Err(EngineError::not_found("job", job_id)),
+        }
+    }
+
+    /// Records an artifact a build produced.
+    pub async fn report_artifact(
+        &self,
+        ctx: &CommandContext,
+        build_id: Uuid,
+        report: ArtifactReport,
+    ) -> Result<BuildView, EngineError> {
+        if self.read(|m| m.deployments.contains_key(&build_id)) {
+            return Err(DomainError::new(
+                "not-a-build",
+                "artifacts are reported by builds, not deployments",
+            )
+            .into());
+        }
+        self.get_build(build_id)
+            .map_err(|_| EngineError::not_found("job", build_id))?;
+        let now = Utc::now();
+        self.execute::<BuildState>(ctx, &build_stream(build_id), None, |s| {
+            Ok(s.decide(BuildCommand::ReportArtifact(report.clone()), now)?)
+        })
+        .await?;
+        self.get_build(build_id)
+    }
+}
+
+async fn wait_for(position: &watch::Sender<u64>, target: u64) -> Result<(), EngineError> {
+    let mut receiver = position.subscribe();
+    match tokio::time::timeout(CATCH_UP_TIMEOUT, receiver.wait_for(|p| *p >= target)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(_)) => Err(EngineError::Unavailable("the engine has stopped".into())),
+        Err(_) => Err(EngineError::Unavailable(format!(
+            "the read model did not reach position {target} within {CATCH_UP_TIMEOUT:?}"
+        ))),
+    }
+}

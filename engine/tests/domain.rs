@@ -1,0 +1,1913 @@
+//! Given/when/then tests of the engine's pure decisions: given these events, when this
+//! command, then these events (or this refusal). One test per transition and per illegal one.
+
+use std::collections::BTreeSet;
+use std::fmt::Debug;
+
+use chrono::{DateTime, Duration, Utc};
+use conveyor_engine::{
+    DomainError,
+    aggregate::{
+        Aggregate,
+        build::{ArtifactReport, BuildCommand, BuildEvent, BuildState, BuildStatus},
+        deployment::{
+            ApprovalDecision, ApprovalPolicy, Approver, DeploymentCommand, DeploymentEvent,
+            DeploymentKind, DeploymentState, DeploymentStatus, RequestDeployment,
+        },
+        encode,
+        environment::{EnvironmentCommand, EnvironmentEvent, EnvironmentState},
+        fold,
+        job::{JobCommand, Lease, LeaseExtension, StepOutcome, StepReport},
+        project::{
+            BuildPlan, BuildStep, DeploymentStep, LifecycleStage, ProjectCommand, ProjectEvent,
+            ProjectSpec, ProjectState, Variable,
+        },
+        push::{PushEvent, PushReport, PushState},
+        release::{Artifact, CreateRelease, ReleaseEvent, ReleaseSnapshot, ReleaseState},
+    },
+    names::{EnvironmentName, ProjectName},
+    rollback::{LiveEntry, live_history, rollback_target},
+};
+use conveyor_store::{Metadata, Record};
+use uuid::Uuid;
+
+// ----- given / then -----
+
+/// The state an aggregate's stream holds after `events`.
+fn given<A: Aggregate>(events: &[A::Event]) -> A {
+    fold(events)
+}
+
+/// The command was accepted and produced exactly `expected`.
+#[track_caller]
+fn then<E: PartialEq + Debug>(result: Result<Vec<E>, DomainError>, expected: Vec<E>) {
+    match result {
+        Ok(events) => assert_eq!(events, expected),
+        Err(err) => panic!(
+            "expected {expected:?}, got refusal {}: {}",
+            err.code, err.reason
+        ),
+    }
+}
+
+/// The command was refused with `code`, and the reason names every one of `mentions`.
+#[track_caller]
+fn then_refused<T: Debug>(result: Result<T, DomainError>, code: &str, mentions: &[&str]) {
+    match result {
+        Ok(value) => panic!("expected refusal {code}, got {value:?}"),
+        Err(err) => {
+            assert_eq!(err.code, code, "reason: {}", err.reason);
+            for mention in mentions {
+                assert!(
+                    err.reason.contains(mention),
+                    "the reason {:?} should name {mention:?}",
+                    err.reason
+                );
+            }
+        }
+    }
+}
+
+// ----- fixtures -----
+
+fn env(name: &str) -> EnvironmentName {
+    EnvironmentName::parse(name).expect("valid environment name")
+}
+
+fn project_name(name: &str) -> ProjectName {
+    ProjectName::parse(name).expect("valid project name")
+}
+
+/// A fixed instant, `seconds` after an arbitrary origin.
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_750_000_000 + seconds, 0).expect("valid timestamp")
+}
+
+fn minute() -> Duration {
+    Duration::seconds(60)
+}
+
+fn environments() -> BTreeSet<EnvironmentName> {
+    ["dev", "staging", "production"]
+        .into_iter()
+        .map(env)
+        .collect()
+}
+
+fn stage(name: &str, automatic: bool) -> LifecycleStage {
+    LifecycleStage {
+        environment: env(name),
+        automatic,
+    }
+}
+
+fn spec() -> ProjectSpec {
+    ProjectSpec {
+        name: project_name("shop"),
+        description: "the web shop".into(),
+        repository: "https://git.example.com/shop.git".into(),
+        branch: "main".into(),
+        build_plan: BuildPlan {
+            steps: vec![BuildStep {
+                name: "test".into(),
+                script: "cargo test".into(),
+                artifacts: vec!["target/*.tar.gz".into()],
+            }],
+        },
+        deployment_steps: vec![DeploymentStep {
+            name: "roll out".into(),
+            script: "./deploy.sh".into(),
+        }],
+        variables: vec![Variable {
+            name: "DATABASE_URL".into(),
+            value: "postgres://db/shop".into(),
+            sensitive: false,
+        }],
+        lifecycle: vec![
+            stage("dev", true),
+            stage("staging", true),
+            stage("production", false),
+        ],
+    }
+}
+
+const AGENT: &str = "agent-1";
+const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+
+fn build_id() -> Uuid {
+    Uuid::from_u128(0xb1)
+}
+
+fn lease_a() -> Uuid {
+    Uuid::from_u128(0xa1)
+}
+
+fn lease_b() -> Uuid {
+    Uuid::from_u128(0xa2)
+}
+
+fn queue_command() -> BuildCommand {
+    BuildCommand::Queue {
+        build_id: build_id(),
+        project: project_name("shop"),
+        push_id: Some(Uuid::from_u128(0x91)),
+        repository: spec().repository,
+        branch: "main".into(),
+        commit: COMMIT.into(),
+        plan: spec().build_plan,
+    }
+}
+
+fn build_queued() -> BuildEvent {
+    BuildEvent::BuildQueued {
+        build_id: build_id(),
+        project: project_name("shop"),
+        push_id: Some(Uuid::from_u128(0x91)),
+        repository: spec().repository,
+        branch: "main".into(),
+        commit: COMMIT.into(),
+        plan: spec().build_plan,
+    }
+}
+
+/// The lease `lease_id`, granted at `at(granted)` for a minute, as attempt `attempt`.
+fn lease(lease_id: Uuid, granted: i64, attempt: u32) -> Lease {
+    Lease {
+        lease_id,
+        agent: AGENT.into(),
+        expires_at: at(granted) + minute(),
+        attempt,
+    }
+}
+
+fn build_leased() -> BuildEvent {
+    BuildEvent::JobLeased(lease(lease_a(), 0, 1))
+}
+
+fn build_started() -> BuildEvent {
+    BuildEvent::BuildStarted {
+        lease_id: lease_a(),
+        agent: AGENT.into(),
+    }
+}
+
+fn running_build() -> Vec<BuildEvent> {
+    vec![build_queued(), build_leased(), build_started()]
+}
+
+fn lease_command(lease_id: Uuid) -> JobCommand {
+    JobCommand::Lease {
+        lease_id,
+        agent: AGENT.into(),
+        duration: minute(),
+    }
+}
+
+fn step(lease_id: Uuid, name: &str) -> StepReport {
+    StepReport {
+        lease_id,
+        name: name.into(),
+        outcome: StepOutcome::Succeeded,
+        exit_code: Some(0),
+        duration_ms: 1200,
+    }
+}
+
+fn artifact() -> Artifact {
+    Artifact {
+        name: "target/shop.tar.gz".into(),
+        sha256: "ab".repeat(32),
+        size: 4096,
+    }
+}
+
+fn artifact_report(lease_id: Uuid) -> ArtifactReport {
+    ArtifactReport {
+        lease_id,
+        artifact: artifact(),
+    }
+}
+
+fn succeeded_build() -> BuildState {
+    let mut events = running_build();
+    events.push(BuildEvent::ArtifactReported(artifact_report(lease_a())));
+    events.push(BuildEvent::BuildSucceeded {
+        lease_id: lease_a(),
+    });
+    given(&events)
+}
+
+// ----- environments -----
+
+#[test]
+fn creating_an_environment_records_it_with_its_policy() {
+    let policy = ApprovalPolicy {
+        required_approvals: 2,
+        allow_self_approval: false,
+    };
+    then(
+        given::<EnvironmentState>(&[]).decide(EnvironmentCommand::Create {
+            name: env("production"),
+            description: "live".into(),
+            policy: policy.clone(),
+        }),
+        vec![EnvironmentEvent::EnvironmentCreated {
+            name: env("production"),
+            description: "live".into(),
+            policy,
+        }],
+    );
+}
+
+#[test]
+fn creating_an_environment_twice_is_refused() {
+    let state = given::<EnvironmentState>(&[EnvironmentEvent::EnvironmentCreated {
+        name: env("production"),
+        description: String::new(),
+        policy: ApprovalPolicy::default(),
+    }]);
+    then_refused(
+        state.decide(EnvironmentCommand::Create {
+            name: env("production"),
+            description: String::new(),
+            policy: ApprovalPolicy::default(),
+        }),
+        "environment-exists",
+        &["production"],
+    );
+}
+
+#[test]
+fn an_environment_demanding_too_many_approvals_is_refused() {
+    then_refused(
+        given::<EnvironmentState>(&[]).decide(EnvironmentCommand::Create {
+            name: env("production"),
+            description: String::new(),
+            policy: ApprovalPolicy {
+                required_approvals: 21,
+                allow_self_approval: false,
+            },
+        }),
+        "invalid-policy",
+        &["required_approvals"],
+    );
+}
+
+// ----- projects -----
+
+#[test]
+fn creating_a_valid_project_records_its_spec() {
+    then(
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec()), &environments()),
+        vec![ProjectEvent::ProjectCreated { spec: spec() }],
+    );
+}
+
+#[test]
+fn creating_a_project_twice_is_refused() {
+    let state = given::<ProjectState>(&[ProjectEvent::ProjectCreated { spec: spec() }]);
+    then_refused(
+        state.decide(ProjectCommand::Create(spec()), &environments()),
+        "project-exists",
+        &["shop"],
+    );
+}
+
+#[test]
+fn a_lifecycle_naming_an_unknown_environment_is_refused() {
+    let known: BTreeSet<_> = [env("dev"), env("staging")].into_iter().collect();
+    then_refused(
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec()), &known),
+        "unknown-environment",
+        &["production"],
+    );
+}
+
+#[test]
+fn a_lifecycle_naming_an_environment_twice_is_refused() {
+    let mut spec = spec();
+    spec.lifecycle.push(stage("dev", false));
+    then_refused(
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec), &environments()),
+        "invalid-project",
+        &["dev", "twice"],
+    );
+}
+
+#[test]
+fn duplicate_variables_are_refused() {
+    let mut spec = spec();
+    spec.variables.push(Variable {
+        name: "DATABASE_URL".into(),
+        value: "other".into(),
+        sensitive: true,
+    });
+    then_refused(
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec), &environments()),
+        "invalid-project",
+        &["DATABASE_URL"],
+    );
+}
+
+#[test]
+fn an_empty_repository_is_refused() {
+    let mut spec = spec();
+    spec.repository = "  ".into();
+    then_refused(
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec), &environments()),
+        "invalid-project",
+        &["repository"],
+    );
+}
+
+#[test]
+fn updating_a_missing_project_is_refused() {
+    then_refused(
+        given::<ProjectState>(&[]).decide(ProjectCommand::Update(spec()), &environments()),
+        "project-missing",
+        &["shop"],
+    );
+}
+
+#[test]
+fn renaming_a_project_is_refused() {
+    let state = given::<ProjectState>(&[ProjectEvent::ProjectCreated { spec: spec() }]);
+    let mut renamed = spec();
+    renamed.name = project_name("store");
+    then_refused(
+        state.decide(ProjectCommand::Update(renamed), &environments()),
+        "project-rename",
+        &["name"],
+    );
+}
+
+#[test]
+fn updating_a_project_replaces_its_spec() {
+    let state = given::<ProjectState>(&[ProjectEvent::ProjectCreated { spec: spec() }]);
+    let mut changed = spec();
+    changed.branch = "release/*".into();
+    then(
+        state.decide(ProjectCommand::Update(changed.clone()), &environments()),
+        vec![ProjectEvent::ProjectUpdated {
+            spec: changed.clone(),
+        }],
+    );
+    let state = given::<ProjectState>(&[
+        ProjectEvent::ProjectCreated { spec: spec() },
+        ProjectEvent::ProjectUpdated {
+            spec: changed.clone(),
+        },
+    ]);
+    assert_eq!(state.spec, Some(changed));
+}
+
+#[test]
+fn an_update_is_validated_like_a_creation() {
+    let state = given::<ProjectState>(&[ProjectEvent::ProjectCreated { spec: spec() }]);
+    let mut changed = spec();
+    changed.lifecycle.push(stage("qa", true));
+    then_refused(
+        state.decide(ProjectCommand::Update(changed), &environments()),
+        "unknown-environment",
+        &["qa"],
+    );
+}
+
+// ----- pushes -----
+
+fn push_report(git_ref: &str, commit: &str) -> PushReport {
+    PushReport {
+        repository: spec().repository,
+        git_ref: git_ref.into(),
+        commit: commit.into(),
+        before: None,
+        pusher: Some("alice".into()),
+        message: Some("fix checkout".into()),
+        source: "api".into(),
+    }
+}
+
+#[test]
+fn receiving_a_valid_push_records_it() {
+    let push_id = Uuid::from_u128(0x91);
+    let report = push_report("refs/heads/main", COMMIT);
+    then(
+        given::<PushState>(&[]).decide_receive(push_id, report.clone()),
+        vec![PushEvent::PushReceived { push_id, report }],
+    );
+}
+
+#[test]
+fn a_push_with_a_non_hex_commit_is_refused() {
+    then_refused(
+        given::<PushState>(&[])
+            .decide_receive(Uuid::from_u128(1), push_report("refs/heads/main", "xyz123")),
+        "invalid-commit",
+        &["commit"],
+    );
+}
+
+#[test]
+fn a_push_with_an_empty_ref_is_refused() {
+    then_refused(
+        given::<PushState>(&[]).decide_receive(Uuid::from_u128(1), push_report(" ", COMMIT)),
+        "invalid-ref",
+        &["ref"],
+    );
+}
+
+#[test]
+fn receiving_the_same_push_twice_is_refused() {
+    let push_id = Uuid::from_u128(0x91);
+    let report = push_report("refs/heads/main", COMMIT);
+    let state = given::<PushState>(&[PushEvent::PushReceived {
+        push_id,
+        report: report.clone(),
+    }]);
+    then_refused(
+        state.decide_receive(push_id, report),
+        "push-exists",
+        &[&push_id.to_string()],
+    );
+}
+
+#[test]
+fn a_push_names_its_branch_only_for_branch_refs() {
+    assert_eq!(
+        push_report("refs/heads/feature/login", COMMIT).branch(),
+        Some("feature/login")
+    );
+    assert_eq!(push_report("refs/tags/v1", COMMIT).branch(), None);
+    assert_eq!(push_report("main", COMMIT).branch(), Some("main"));
+}
+
+// ----- builds -----
+
+#[test]
+fn queueing_a_build_records_the_plan_and_commit() {
+    then(
+        given::<BuildState>(&[]).decide(queue_command(), at(0)),
+        vec![build_queued()],
+    );
+    let state = given::<BuildState>(&[build_queued()]);
+    assert_eq!(state.status, BuildStatus::Queued);
+    assert_eq!(state.id, Some(build_id()));
+}
+
+#[test]
+fn queueing_a_build_twice_is_refused() {
+    then_refused(
+        given::<BuildState>(&[build_queued()]).decide(queue_command(), at(0)),
+        "build-exists",
+        &[&build_id().to_string()],
+    );
+}
+
+#[test]
+fn commands_on_a_build_that_was_never_queued_are_refused() {
+    then_refused(
+        given::<BuildState>(&[]).decide(BuildCommand::Job(lease_command(lease_a())), at(0)),
+        "build-missing",
+        &["build"],
+    );
+}
+
+#[test]
+fn leasing_a_queued_build_grants_attempt_one() {
+    then(
+        given::<BuildState>(&[build_queued()])
+            .decide(BuildCommand::Job(lease_command(lease_a())), at(0)),
+        vec![BuildEvent::JobLeased(lease(lease_a(), 0, 1))],
+    );
+}
+
+#[test]
+fn leasing_a_build_leased_by_another_agent_is_refused() {
+    then_refused(
+        given::<BuildState>(&[build_queued(), build_leased()])
+            .decide(BuildCommand::Job(lease_command(lease_b())), at(30)),
+        "job-leased",
+        &["leased"],
+    );
+}
+
+#[test]
+fn leasing_with_an_empty_agent_name_is_refused() {
+    then_refused(
+        given::<BuildState>(&[build_queued()]).decide(
+            BuildCommand::Job(JobCommand::Lease {
+                lease_id: lease_a(),
+                agent: " ".into(),
+                duration: minute(),
+            }),
+            at(0),
+        ),
+        "invalid-agent",
+        &["agent"],
+    );
+}
+
+#[test]
+fn leasing_after_the_lease_lapsed_grants_attempt_two_and_requeues() {
+    let mut events = running_build();
+    events.push(BuildEvent::StepReported(step(lease_a(), "test")));
+    events.push(BuildEvent::ArtifactReported(artifact_report(lease_a())));
+    let state = given::<BuildState>(&events);
+    assert_eq!(state.status, BuildStatus::Running);
+    // The lease granted at 0 lapses at 60: exactly then, it may be leased again.
+    then(
+        state.decide(BuildCommand::Job(lease_command(lease_b())), at(60)),
+        vec![BuildEvent::JobLeased(lease(lease_b(), 60, 2))],
+    );
+    events.push(BuildEvent::JobLeased(lease(lease_b(), 60, 2)));
+    let state = given::<BuildState>(&events);
+    assert_eq!(state.status, BuildStatus::Queued);
+    assert_eq!(state.job.attempts, 2);
+    assert!(state.job.steps.is_empty(), "steps start over");
+    assert!(state.artifacts.is_empty(), "artifacts start over");
+}
+
+#[test]
+fn a_heartbeat_extends_the_lease() {
+    let extended = LeaseExtension {
+        lease_id: lease_a(),
+        expires_at: at(30) + minute(),
+    };
+    then(
+        given::<BuildState>(&running_build()).decide(
+            BuildCommand::Job(JobCommand::Heartbeat {
+                lease_id: lease_a(),
+                duration: minute(),
+            }),
+            at(30),
+        ),
+        vec![BuildEvent::JobLeaseExtended(extended.clone())],
+    );
+    let mut events = running_build();
+    events.push(BuildEvent::JobLeaseExtended(extended));
+    let state = given::<BuildState>(&events);
+    assert_eq!(
+        state.job.lease.as_ref().map(|l| l.expires_at),
+        Some(at(30) + minute())
+    );
+    // Past the first expiry, the extended lease still holds.
+    then(
+        state.decide(
+            BuildCommand::Job(JobCommand::Heartbeat {
+                lease_id: lease_a(),
+                duration: minute(),
+            }),
+            at(75),
+        ),
+        vec![BuildEvent::JobLeaseExtended(LeaseExtension {
+            lease_id: lease_a(),
+            expires_at: at(75) + minute(),
+        })],
+    );
+}
+
+#[test]
+fn a_heartbeat_with_another_lease_is_refused_as_superseded() {
+    then_refused(
+        given::<BuildState>(&running_build()).decide(
+            BuildCommand::Job(JobCommand::Heartbeat {
+                lease_id: lease_b(),
+                duration: minute(),
+            }),
+            at(30),
+        ),
+        "lease-superseded",
+        &[&lease_b().to_string()],
+    );
+}
+
+#[test]
+fn a_heartbeat_with_a_lapsed_lease_is_refused_as_expired() {
+    then_refused(
+        given::<BuildState>(&running_build()).decide(
+            BuildCommand::Job(JobCommand::Heartbeat {
+                lease_id: lease_a(),
+                duration: minute(),
+            }),
+            at(61),
+        ),
+        "lease-expired",
+        &[&lease_a().to_string()],
+    );
+}
+
+#[test]
+fn a_report_under_a_lease_replaced_after_expiry_is_refused_as_superseded() {
+    let mut events = running_build();
+    events.push(BuildEvent::JobLeased(lease(lease_b(), 70, 2)));
+    then_refused(
+        given::<BuildState>(&events).decide(
+            BuildCommand::Job(JobCommand::ReportStep(step(lease_a(), "test"))),
+            at(75),
+        ),
+        "lease-superseded",
+        &[&lease_a().to_string()],
+    );
+}
+
+#[test]
+fn starting_a_leased_build_names_the_agent() {
+    then(
+        given::<BuildState>(&[build_queued(), build_leased()]).decide(
+            BuildCommand::Job(JobCommand::Start {
+                lease_id: lease_a(),
+            }),
+            at(1),
+        ),
+        vec![build_started()],
+    );
+    assert_eq!(
+        given::<BuildState>(&running_build()).status,
+        BuildStatus::Running
+    );
+}
+
+#[test]
+fn starting_a_build_that_was_never_leased_is_refused() {
+    then_refused(
+        given::<BuildState>(&[build_queued()]).decide(
+            BuildCommand::Job(JobCommand::Start {
+                lease_id: lease_a(),
+            }),
+            at(1),
+        ),
+        "not-leased",
+        &["lease"],
+    );
+}
+
+#[test]
+fn starting_a_build_twice_is_refused() {
+    then_refused(
+        given::<BuildState>(&running_build()).decide(
+            BuildCommand::Job(JobCommand::Start {
+                lease_id: lease_a(),
+            }),
+            at(2),
+        ),
+        "build-running",
+        &["started"],
+    );
+}
+
+#[test]
+fn reporting_a_step_before_the_start_is_refused() {
+    then_refused(
+        given::<BuildState>(&[build_queued(), build_leased()]).decide(
+            BuildCommand::Job(JobCommand::ReportStep(step(lease_a(), "test"))),
+            at(2),
+        ),
+        "build-not-running",
+        &["started"],
+    );
+}
+
+#[test]
+fn reporting_a_step_records_it() {
+    then(
+        given::<BuildState>(&running_build()).decide(
+            BuildCommand::Job(JobCommand::ReportStep(step(lease_a(), "test"))),
+            at(2),
+        ),
+        vec![BuildEvent::StepReported(step(lease_a(), "test"))],
+    );
+}
+
+#[test]
+fn reporting_a_nameless_step_is_refused() {
+    then_refused(
+        given::<BuildState>(&running_build()).decide(
+            BuildCommand::Job(JobCommand::ReportStep(step(lease_a(), " "))),
+            at(2),
+        ),
+        "invalid-step",
+        &["step"],
+    );
+}
+
+#[test]
+fn reporting_an_artifact_records_it() {
+    then(
+        given::<BuildState>(&running_build()).decide(
+            BuildCommand::ReportArtifact(artifact_report(lease_a())),
+            at(2),
+        ),
+        vec![BuildEvent::ArtifactReported(artifact_report(lease_a()))],
+    );
+}
+
+#[test]
+fn an_artifact_with_a_bad_sha256_is_refused() {
+    for bad in ["AB".repeat(32), "ab".repeat(31), "zz".repeat(32)] {
+        let report = ArtifactReport {
+            lease_id: lease_a(),
+            artifact: Artifact {
+                sha256: bad,
+                ..artifact()
+            },
+        };
+        then_refused(
+            given::<BuildState>(&running_build())
+                .decide(BuildCommand::ReportArtifact(report), at(2)),
+            "invalid-artifact",
+            &["sha256"],
+        );
+    }
+}
+
+#[test]
+fn completing_a_build_without_failure_succeeds_it() {
+    then(
+        given::<BuildState>(&running_build()).decide(
+            BuildCommand::Job(JobCommand::Complete {
+                lease_id: lease_a(),
+                failure: None,
+            }),
+            at(3),
+        ),
+        vec![BuildEvent::BuildSucceeded {
+            lease_id: lease_a(),
+        }],
+    );
+    assert_eq!(succeeded_build().status, BuildStatus::Succeeded);
+    assert_eq!(succeeded_build().artifacts, vec![artifact()]);
+}
+
+#[test]
+fn completing_a_build_with_a_failure_fails_it() {
+    then(
+        given::<BuildState>(&running_build()).decide(
+            BuildCommand::Job(JobCommand::Complete {
+                lease_id: lease_a(),
+                failure: Some("tests failed".into()),
+            }),
+            at(3),
+        ),
+        vec![BuildEvent::BuildFailed {
+            lease_id: Some(lease_a()),
+            reason: "tests failed".into(),
+        }],
+    );
+    let mut events = running_build();
+    events.push(BuildEvent::BuildFailed {
+        lease_id: Some(lease_a()),
+        reason: "tests failed".into(),
+    });
+    let state = given::<BuildState>(&events);
+    assert_eq!(state.status, BuildStatus::Failed);
+    assert_eq!(state.reason.as_deref(), Some("tests failed"));
+}
+
+#[test]
+fn every_command_on_a_finished_build_is_refused() {
+    let state = succeeded_build();
+    let commands = vec![
+        BuildCommand::Job(lease_command(lease_b())),
+        BuildCommand::Job(JobCommand::Heartbeat {
+            lease_id: lease_a(),
+            duration: minute(),
+        }),
+        BuildCommand::Job(JobCommand::Start {
+            lease_id: lease_a(),
+        }),
+        BuildCommand::Job(JobCommand::ReportStep(step(lease_a(), "test"))),
+        BuildCommand::Job(JobCommand::Complete {
+            lease_id: lease_a(),
+            failure: None,
+        }),
+        BuildCommand::ReportArtifact(artifact_report(lease_a())),
+        BuildCommand::Cancel {
+            by: "alice".into(),
+            reason: "too late".into(),
+        },
+    ];
+    for command in commands {
+        let shown = format!("{command:?}");
+        let result = state.decide(command, at(4));
+        assert!(
+            matches!(&result, Err(err) if err.code == "build-finished"),
+            "{shown} gave {result:?}"
+        );
+    }
+    assert!(!state.leasable(at(1000)));
+}
+
+#[test]
+fn cancelling_a_queued_build_cancels_it() {
+    let cancel = BuildCommand::Cancel {
+        by: "alice".into(),
+        reason: "wrong commit".into(),
+    };
+    then(
+        given::<BuildState>(&[build_queued()]).decide(cancel, at(1)),
+        vec![BuildEvent::BuildCancelled {
+            by: "alice".into(),
+            reason: "wrong commit".into(),
+        }],
+    );
+}
+
+#[test]
+fn cancelling_a_running_build_cancels_it() {
+    let cancel = BuildCommand::Cancel {
+        by: "alice".into(),
+        reason: "hung".into(),
+    };
+    then(
+        given::<BuildState>(&running_build()).decide(cancel, at(5)),
+        vec![BuildEvent::BuildCancelled {
+            by: "alice".into(),
+            reason: "hung".into(),
+        }],
+    );
+    let mut events = running_build();
+    events.push(BuildEvent::BuildCancelled {
+        by: "alice".into(),
+        reason: "hung".into(),
+    });
+    assert_eq!(given::<BuildState>(&events).status, BuildStatus::Cancelled);
+}
+
+#[test]
+fn cancelling_a_cancelled_build_is_refused() {
+    let state = given::<BuildState>(&[
+        build_queued(),
+        BuildEvent::BuildCancelled {
+            by: "alice".into(),
+            reason: "wrong commit".into(),
+        },
+    ]);
+    then_refused(
+        state.decide(
+            BuildCommand::Cancel {
+                by: "bob".into(),
+                reason: "again".into(),
+            },
+            at(2),
+        ),
+        "build-finished",
+        &[&build_id().to_string(), "cancelled"],
+    );
+}
+
+// ----- releases -----
+
+fn release_id() -> Uuid {
+    Uuid::from_u128(0xe1)
+}
+
+fn create_release<'a>(
+    build: &'a BuildState,
+    project: &'a ProjectSpec,
+    version: &str,
+    version_taken: bool,
+) -> CreateRelease<'a> {
+    CreateRelease {
+        release_id: release_id(),
+        version: version.into(),
+        build,
+        project,
+        version_taken,
+        created_by: "carol".into(),
+    }
+}
+
+fn expected_snapshot(project: &ProjectSpec) -> ReleaseSnapshot {
+    ReleaseSnapshot {
+        release_id: release_id(),
+        project: project_name("shop"),
+        version: "1.0.1".into(),
+        build_id: build_id(),
+        commit: COMMIT.into(),
+        branch: "main".into(),
+        artifacts: vec![artifact()],
+        deployment_steps: project.deployment_steps.clone(),
+        variables: project.variables.clone(),
+        lifecycle: project.lifecycle.clone(),
+        created_by: "carol".into(),
+    }
+}
+
+#[test]
+fn creating_a_release_snapshots_artifacts_steps_variables_and_lifecycle() {
+    let build = succeeded_build();
+    let project = spec();
+    then(
+        given::<ReleaseState>(&[])
+            .decide_create(create_release(&build, &project, " 1.0.1 ", false)),
+        vec![ReleaseEvent::ReleaseCreated(expected_snapshot(&project))],
+    );
+}
+
+#[test]
+fn a_later_project_change_does_not_alter_an_existing_release() {
+    let build = succeeded_build();
+    let project = spec();
+    let events = given::<ReleaseState>(&[])
+        .decide_create(create_release(&build, &project, "1.0.1", false))
+        .expect("release created");
+
+    let mut changed = spec();
+    changed.deployment_steps = vec![DeploymentStep {
+        name: "blue/green".into(),
+        script: "./bluegreen.sh".into(),
+    }];
+    changed.variables[0].value = "postgres://new-db/shop".into();
+    changed.lifecycle.pop();
+    // The project's new definition shapes new releases only…
+    let newer = given::<ReleaseState>(&[])
+        .decide_create(create_release(&build, &changed, "1.0.2", false))
+        .expect("second release created");
+    assert_ne!(newer, events);
+
+    // …while the existing release, folded again from its events, is exactly what it was.
+    let state = given::<ReleaseState>(&events);
+    assert_eq!(state.snapshot, Some(expected_snapshot(&project)));
+    // The snapshot survives the log's encoding too.
+    let (event_type, payload) = encode(&events[0]);
+    assert_eq!(event_type, "ReleaseCreated");
+    let decoded: ReleaseEvent =
+        conveyor_engine::aggregate::decode(&event_type, &payload).expect("decodes");
+    assert_eq!(decoded, events[0]);
+}
+
+#[test]
+fn releasing_a_build_that_has_not_succeeded_is_refused() {
+    let running = given::<BuildState>(&running_build());
+    let project = spec();
+    then_refused(
+        given::<ReleaseState>(&[])
+            .decide_create(create_release(&running, &project, "1.0.1", false)),
+        "build-not-succeeded",
+        &[&build_id().to_string()],
+    );
+}
+
+#[test]
+fn releasing_under_a_taken_version_is_refused() {
+    let build = succeeded_build();
+    let project = spec();
+    then_refused(
+        given::<ReleaseState>(&[]).decide_create(create_release(&build, &project, "1.0.1", true)),
+        "version-taken",
+        &["1.0.1", "shop"],
+    );
+}
+
+#[test]
+fn releasing_an_empty_version_is_refused() {
+    let build = succeeded_build();
+    let project = spec();
+    then_refused(
+        given::<ReleaseState>(&[]).decide_create(create_release(&build, &project, "  ", false)),
+        "invalid-version",
+        &["version"],
+    );
+}
+
+#[test]
+fn releasing_another_projects_build_is_refused() {
+    let build = succeeded_build();
+    let mut other = spec();
+    other.name = project_name("billing");
+    then_refused(
+        given::<ReleaseState>(&[]).decide_create(create_release(&build, &other, "1.0.1", false)),
+        "build-project-mismatch",
+        &["project"],
+    );
+}
+
+#[test]
+fn creating_a_release_twice_is_refused() {
+    let build = succeeded_build();
+    let project = spec();
+    let state = given::<ReleaseState>(&[ReleaseEvent::ReleaseCreated(expected_snapshot(&project))]);
+    then_refused(
+        state.decide_create(create_release(&build, &project, "1.0.9", false)),
+        "release-exists",
+        &[&release_id().to_string()],
+    );
+}
+
+// ----- deployments: requests -----
+
+fn deployment_id() -> Uuid {
+    Uuid::from_u128(0xd1)
+}
+
+fn release() -> ReleaseSnapshot {
+    expected_snapshot(&spec())
+}
+
+fn policy(required_approvals: u32, allow_self_approval: bool) -> ApprovalPolicy {
+    ApprovalPolicy {
+        required_approvals,
+        allow_self_approval,
+    }
+}
+
+fn request<'a>(
+    release: &'a ReleaseSnapshot,
+    environment: &str,
+    policy: ApprovalPolicy,
+    succeeded_in: &'a BTreeSet<EnvironmentName>,
+) -> RequestDeployment<'a> {
+    RequestDeployment {
+        deployment_id: deployment_id(),
+        release,
+        environment: env(environment),
+        policy,
+        kind: DeploymentKind::Deploy,
+        requested_by: "alice".into(),
+        reverts: None,
+        succeeded_in,
+    }
+}
+
+fn requested(environment: &str, policy: ApprovalPolicy, kind: DeploymentKind) -> DeploymentEvent {
+    DeploymentEvent::DeploymentRequested {
+        deployment_id: deployment_id(),
+        release_id: release_id(),
+        release_version: "1.0.1".into(),
+        project: project_name("shop"),
+        environment: env(environment),
+        kind,
+        requested_by: "alice".into(),
+        release_created_by: "carol".into(),
+        reverts: None,
+        policy,
+    }
+}
+
+fn succeeded_in(names: &[&str]) -> BTreeSet<EnvironmentName> {
+    names.iter().map(|n| env(n)).collect()
+}
+
+#[test]
+fn requesting_the_first_stage_without_approvals_queues_it() {
+    let release = release();
+    let none = succeeded_in(&[]);
+    then(
+        given::<DeploymentState>(&[]).decide_request(request(
+            &release,
+            "dev",
+            policy(0, false),
+            &none,
+        )),
+        vec![
+            requested("dev", policy(0, false), DeploymentKind::Deploy),
+            DeploymentEvent::DeploymentQueued {},
+        ],
+    );
+    let state = given::<DeploymentState>(&[
+        requested("dev", policy(0, false), DeploymentKind::Deploy),
+        DeploymentEvent::DeploymentQueued {},
+    ]);
+    assert_eq!(state.status, DeploymentStatus::Queued);
+    assert!(state.leasable(at(0)));
+}
+
+#[test]
+fn requesting_a_stage_that_needs_approvals_awaits_them() {
+    let release = release();
+    let none = succeeded_in(&[]);
+    then(
+        given::<DeploymentState>(&[]).decide_request(request(
+            &release,
+            "dev",
+            policy(2, false),
+            &none,
+        )),
+        vec![
+            requested("dev", policy(2, false), DeploymentKind::Deploy),
+            DeploymentEvent::DeploymentAwaitingApproval {
+                required_approvals: 2,
+            },
+        ],
+    );
+}
+
+#[test]
+fn requesting_an_environment_outside_the_lifecycle_is_refused() {
+    let release = release();
+    let none = succeeded_in(&[]);
+    then_refused(
+        given::<DeploymentState>(&[]).decide_request(request(
+            &release,
+            "qa",
+            policy(0, false),
+            &none,
+        )),
+        "not-in-lifecycle",
+        &["qa", "1.0.1", "shop"],
+    );
+}
+
+#[test]
+fn requesting_the_second_stage_before_the_first_succeeded_is_refused() {
+    let release = release();
+    let none = succeeded_in(&[]);
+    then_refused(
+        given::<DeploymentState>(&[]).decide_request(request(
+            &release,
+            "staging",
+            policy(0, false),
+            &none,
+        )),
+        "previous-environment-not-succeeded",
+        &["dev", "staging"],
+    );
+    // Success further back does not count: production needs staging itself.
+    let dev_only = succeeded_in(&["dev"]);
+    then_refused(
+        given::<DeploymentState>(&[]).decide_request(request(
+            &release,
+            "production",
+            policy(0, false),
+            &dev_only,
+        )),
+        "previous-environment-not-succeeded",
+        &["staging", "production"],
+    );
+}
+
+#[test]
+fn requesting_the_second_stage_after_the_first_succeeded_is_a_deploy() {
+    let release = release();
+    let dev = succeeded_in(&["dev"]);
+    then(
+        given::<DeploymentState>(&[]).decide_request(request(
+            &release,
+            "staging",
+            policy(0, false),
+            &dev,
+        )),
+        vec![
+            requested("staging", policy(0, false), DeploymentKind::Deploy),
+            DeploymentEvent::DeploymentQueued {},
+        ],
+    );
+}
+
+#[test]
+fn deploying_where_the_release_already_succeeded_is_a_redeploy() {
+    let release = release();
+    let dev = succeeded_in(&["dev"]);
+    then(
+        given::<DeploymentState>(&[]).decide_request(request(
+            &release,
+            "dev",
+            policy(0, false),
+            &dev,
+        )),
+        vec![
+            requested("dev", policy(0, false), DeploymentKind::Redeploy),
+            DeploymentEvent::DeploymentQueued {},
+        ],
+    );
+}
+
+#[test]
+fn a_rollback_without_the_deployment_it_reverts_is_refused() {
+    let release = release();
+    let dev = succeeded_in(&["dev"]);
+    then_refused(
+        given::<DeploymentState>(&[]).decide_request(RequestDeployment {
+            kind: DeploymentKind::Rollback,
+            ..request(&release, "dev", policy(0, false), &dev)
+        }),
+        "invalid-rollback",
+        &["revert"],
+    );
+}
+
+#[test]
+fn a_rollback_names_the_deployment_it_reverts() {
+    let release = release();
+    let dev = succeeded_in(&["dev"]);
+    let reverted = Uuid::from_u128(0xd0);
+    let events = given::<DeploymentState>(&[])
+        .decide_request(RequestDeployment {
+            kind: DeploymentKind::Rollback,
+            reverts: Some(reverted),
+            ..request(&release, "dev", policy(0, false), &dev)
+        })
+        .expect("rollback requested");
+    let state = given::<DeploymentState>(&events);
+    assert_eq!(state.kind, Some(DeploymentKind::Rollback));
+    assert_eq!(state.reverts, Some(reverted));
+    assert_eq!(state.status, DeploymentStatus::Queued);
+}
+
+#[test]
+fn requesting_an_existing_deployment_again_is_refused() {
+    let release = release();
+    let none = succeeded_in(&[]);
+    let state = given::<DeploymentState>(&[
+        requested("dev", policy(0, false), DeploymentKind::Deploy),
+        DeploymentEvent::DeploymentQueued {},
+    ]);
+    then_refused(
+        state.decide_request(request(&release, "dev", policy(0, false), &none)),
+        "deployment-exists",
+        &[&deployment_id().to_string()],
+    );
+}
+
+// ----- deployments: approvals -----
+
+fn approver(subject: &str) -> Approver {
+    Approver {
+        subject: subject.into(),
+        scopes: vec!["approve:production".into()],
+        token_id: Some(format!("jti-{subject}")),
+    }
+}
+
+fn awaiting(policy: ApprovalPolicy) -> Vec<DeploymentEvent> {
+    let required_approvals = policy.required_approvals;
+    vec![
+        requested("dev", policy, DeploymentKind::Deploy),
+        DeploymentEvent::DeploymentAwaitingApproval { required_approvals },
+    ]
+}
+
+fn approve(subject: &str) -> DeploymentCommand {
+    DeploymentCommand::Decide {
+        approver: approver(subject),
+        decision: ApprovalDecision::Approve,
+        comment: "looks good".into(),
+    }
+}
+
+fn reject(subject: &str, comment: &str) -> DeploymentCommand {
+    DeploymentCommand::Decide {
+        approver: approver(subject),
+        decision: ApprovalDecision::Reject,
+        comment: comment.into(),
+    }
+}
+
+fn granted(subject: &str) -> DeploymentEvent {
+    DeploymentEvent::DeploymentApprovalGranted {
+        approver: approver(subject),
+        comment: "looks good".into(),
+    }
+}
+
+#[test]
+fn the_requester_may_not_approve() {
+    then_refused(
+        given::<DeploymentState>(&awaiting(policy(1, false))).decide(approve("alice"), at(0)),
+        "self-approval",
+        &["alice", "requested"],
+    );
+}
+
+#[test]
+fn the_release_creator_may_not_approve() {
+    then_refused(
+        given::<DeploymentState>(&awaiting(policy(1, false))).decide(approve("carol"), at(0)),
+        "self-approval",
+        &["carol", "created"],
+    );
+}
+
+#[test]
+fn self_approval_is_allowed_when_the_environment_allows_it() {
+    then(
+        given::<DeploymentState>(&awaiting(policy(1, true))).decide(approve("alice"), at(0)),
+        vec![granted("alice"), DeploymentEvent::DeploymentQueued {}],
+    );
+    then(
+        given::<DeploymentState>(&awaiting(policy(1, true))).decide(approve("carol"), at(0)),
+        vec![granted("carol"), DeploymentEvent::DeploymentQueued {}],
+    );
+}
+
+#[test]
+fn one_subject_counts_once() {
+    let mut events = awaiting(policy(2, false));
+    events.push(granted("bob"));
+    then_refused(
+        given::<DeploymentState>(&events).decide(approve("bob"), at(0)),
+        "already-approved",
+        &["bob"],
+    );
+}
+
+#[test]
+fn the_first_of_two_approvals_is_only_granted() {
+    then(
+        given::<DeploymentState>(&awaiting(policy(2, false))).decide(approve("bob"), at(0)),
+        vec![granted("bob")],
+    );
+    let mut events = awaiting(policy(2, false));
+    events.push(granted("bob"));
+    let state = given::<DeploymentState>(&events);
+    assert_eq!(state.status, DeploymentStatus::AwaitingApproval);
+    assert!(!state.leasable(at(0)));
+}
+
+#[test]
+fn the_second_of_two_approvals_queues_the_deployment() {
+    let mut events = awaiting(policy(2, false));
+    events.push(granted("bob"));
+    then(
+        given::<DeploymentState>(&events).decide(approve("dave"), at(0)),
+        vec![granted("dave"), DeploymentEvent::DeploymentQueued {}],
+    );
+    events.push(granted("dave"));
+    events.push(DeploymentEvent::DeploymentQueued {});
+    let state = given::<DeploymentState>(&events);
+    assert_eq!(state.status, DeploymentStatus::Queued);
+    assert_eq!(state.approvals.len(), 2);
+}
+
+#[test]
+fn a_rejection_needs_a_comment() {
+    then_refused(
+        given::<DeploymentState>(&awaiting(policy(1, false))).decide(reject("bob", "  "), at(0)),
+        "rejection-needs-reason",
+        &["comment"],
+    );
+}
+
+#[test]
+fn a_rejection_ends_the_deployment() {
+    then(
+        given::<DeploymentState>(&awaiting(policy(2, false)))
+            .decide(reject("bob", "not during the sale"), at(0)),
+        vec![DeploymentEvent::DeploymentRejected {
+            approver: approver("bob"),
+            comment: "not during the sale".into(),
+        }],
+    );
+}
+
+#[test]
+fn approving_after_a_rejection_is_refused() {
+    let mut events = awaiting(policy(2, false));
+    events.push(DeploymentEvent::DeploymentRejected {
+        approver: approver("bob"),
+        comment: "not during the sale".into(),
+    });
+    let state = given::<DeploymentState>(&events);
+    assert_eq!(state.status, DeploymentStatus::Rejected);
+    then_refused(
+        state.decide(approve("dave"), at(0)),
+        "deployment-finished",
+        &[&deployment_id().to_string(), "rejected"],
+    );
+}
+
+#[test]
+fn approving_a_queued_deployment_is_refused() {
+    let state = given::<DeploymentState>(&[
+        requested("dev", policy(0, false), DeploymentKind::Deploy),
+        DeploymentEvent::DeploymentQueued {},
+    ]);
+    then_refused(
+        state.decide(approve("bob"), at(0)),
+        "deployment-not-awaiting-approval",
+        &["queued"],
+    );
+}
+
+#[test]
+fn commands_on_a_deployment_that_was_never_requested_are_refused() {
+    then_refused(
+        given::<DeploymentState>(&[]).decide(approve("bob"), at(0)),
+        "deployment-missing",
+        &["deployment"],
+    );
+}
+
+// ----- deployments: the job -----
+
+fn queued_deployment() -> Vec<DeploymentEvent> {
+    vec![
+        requested("dev", policy(0, false), DeploymentKind::Deploy),
+        DeploymentEvent::DeploymentQueued {},
+    ]
+}
+
+fn running_deployment() -> Vec<DeploymentEvent> {
+    let mut events = queued_deployment();
+    events.push(DeploymentEvent::JobLeased(lease(lease_a(), 0, 1)));
+    events.push(DeploymentEvent::DeploymentStarted {
+        lease_id: lease_a(),
+        agent: AGENT.into(),
+    });
+    events
+}
+
+#[test]
+fn leasing_a_queued_deployment_grants_attempt_one() {
+    then(
+        given::<DeploymentState>(&queued_deployment())
+            .decide(DeploymentCommand::Job(lease_command(lease_a())), at(0)),
+        vec![DeploymentEvent::JobLeased(lease(lease_a(), 0, 1))],
+    );
+}
+
+#[test]
+fn leasing_a_deployment_awaiting_approval_is_refused() {
+    let state = given::<DeploymentState>(&awaiting(policy(1, false)));
+    assert!(!state.leasable(at(0)));
+    then_refused(
+        state.decide(DeploymentCommand::Job(lease_command(lease_a())), at(0)),
+        "deployment-not-queued",
+        &["awaiting_approval"],
+    );
+}
+
+#[test]
+fn leasing_a_leased_deployment_is_refused() {
+    let mut events = queued_deployment();
+    events.push(DeploymentEvent::JobLeased(lease(lease_a(), 0, 1)));
+    then_refused(
+        given::<DeploymentState>(&events)
+            .decide(DeploymentCommand::Job(lease_command(lease_b())), at(10)),
+        "job-leased",
+        &["leased"],
+    );
+}
+
+#[test]
+fn leasing_a_deployment_after_its_lease_lapsed_grants_attempt_two() {
+    let mut events = running_deployment();
+    then(
+        given::<DeploymentState>(&events)
+            .decide(DeploymentCommand::Job(lease_command(lease_b())), at(90)),
+        vec![DeploymentEvent::JobLeased(lease(lease_b(), 90, 2))],
+    );
+    events.push(DeploymentEvent::JobLeased(lease(lease_b(), 90, 2)));
+    let state = given::<DeploymentState>(&events);
+    assert_eq!(state.status, DeploymentStatus::Queued);
+    then_refused(
+        state.decide(
+            DeploymentCommand::Job(JobCommand::Complete {
+                lease_id: lease_a(),
+                failure: None,
+            }),
+            at(91),
+        ),
+        "lease-superseded",
+        &[&lease_a().to_string()],
+    );
+}
+
+#[test]
+fn a_deployment_heartbeat_extends_and_a_lapsed_one_is_refused() {
+    then(
+        given::<DeploymentState>(&running_deployment()).decide(
+            DeploymentCommand::Job(JobCommand::Heartbeat {
+                lease_id: lease_a(),
+                duration: minute(),
+            }),
+            at(30),
+        ),
+        vec![DeploymentEvent::JobLeaseExtended(LeaseExtension {
+            lease_id: lease_a(),
+            expires_at: at(30) + minute(),
+        })],
+    );
+    then_refused(
+        given::<DeploymentState>(&running_deployment()).decide(
+            DeploymentCommand::Job(JobCommand::Heartbeat {
+                lease_id: lease_a(),
+                duration: minute(),
+            }),
+            at(60),
+        ),
+        "lease-expired",
+        &[&lease_a().to_string()],
+    );
+}
+
+#[test]
+fn starting_a_leased_deployment_runs_it() {
+    let mut events = queued_deployment();
+    events.push(DeploymentEvent::JobLeased(lease(lease_a(), 0, 1)));
+    then(
+        given::<DeploymentState>(&events).decide(
+            DeploymentCommand::Job(JobCommand::Start {
+                lease_id: lease_a(),
+            }),
+            at(1),
+        ),
+        vec![DeploymentEvent::DeploymentStarted {
+            lease_id: lease_a(),
+            agent: AGENT.into(),
+        }],
+    );
+    assert_eq!(
+        given::<DeploymentState>(&running_deployment()).status,
+        DeploymentStatus::Running
+    );
+}
+
+#[test]
+fn starting_a_deployment_twice_is_refused() {
+    then_refused(
+        given::<DeploymentState>(&running_deployment()).decide(
+            DeploymentCommand::Job(JobCommand::Start {
+                lease_id: lease_a(),
+            }),
+            at(2),
+        ),
+        "deployment-running",
+        &["started"],
+    );
+}
+
+#[test]
+fn a_deployment_step_before_the_start_is_refused() {
+    let mut events = queued_deployment();
+    events.push(DeploymentEvent::JobLeased(lease(lease_a(), 0, 1)));
+    then_refused(
+        given::<DeploymentState>(&events).decide(
+            DeploymentCommand::Job(JobCommand::ReportStep(step(lease_a(), "roll out"))),
+            at(2),
+        ),
+        "deployment-not-running",
+        &["started"],
+    );
+}
+
+#[test]
+fn a_deployment_step_is_recorded() {
+    then(
+        given::<DeploymentState>(&running_deployment()).decide(
+            DeploymentCommand::Job(JobCommand::ReportStep(step(lease_a(), "roll out"))),
+            at(2),
+        ),
+        vec![DeploymentEvent::StepReported(step(lease_a(), "roll out"))],
+    );
+}
+
+#[test]
+fn completing_a_deployment_succeeds_or_fails_it() {
+    then(
+        given::<DeploymentState>(&running_deployment()).decide(
+            DeploymentCommand::Job(JobCommand::Complete {
+                lease_id: lease_a(),
+                failure: None,
+            }),
+            at(3),
+        ),
+        vec![DeploymentEvent::DeploymentSucceeded {
+            lease_id: lease_a(),
+        }],
+    );
+    then(
+        given::<DeploymentState>(&running_deployment()).decide(
+            DeploymentCommand::Job(JobCommand::Complete {
+                lease_id: lease_a(),
+                failure: Some("health check failed".into()),
+            }),
+            at(3),
+        ),
+        vec![DeploymentEvent::DeploymentFailed {
+            lease_id: Some(lease_a()),
+            reason: "health check failed".into(),
+        }],
+    );
+}
+
+#[test]
+fn every_command_on_a_succeeded_deployment_is_refused() {
+    let mut events = running_deployment();
+    events.push(DeploymentEvent::DeploymentSucceeded {
+        lease_id: lease_a(),
+    });
+    let state = given::<DeploymentState>(&events);
+    assert_eq!(state.status, DeploymentStatus::Succeeded);
+    let commands = vec![
+        approve("bob"),
+        DeploymentCommand::Job(lease_command(lease_b())),
+        DeploymentCommand::Job(JobCommand::Start {
+            lease_id: lease_a(),
+        }),
+        DeploymentCommand::Job(JobCommand::Complete {
+            lease_id: lease_a(),
+            failure: None,
+        }),
+        DeploymentCommand::Cancel {
+            by: "alice".into(),
+            reason: "too late".into(),
+        },
+    ];
+    for command in commands {
+        let shown = format!("{command:?}");
+        let result = state.decide(command, at(4));
+        assert!(
+            matches!(&result, Err(err) if err.code == "deployment-finished"),
+            "{shown} gave {result:?}"
+        );
+    }
+}
+
+#[test]
+fn cancelling_a_deployment_ends_it() {
+    for events in [
+        awaiting(policy(1, false)),
+        queued_deployment(),
+        running_deployment(),
+    ] {
+        let state = given::<DeploymentState>(&events);
+        then(
+            state.decide(
+                DeploymentCommand::Cancel {
+                    by: "alice".into(),
+                    reason: "change freeze".into(),
+                },
+                at(5),
+            ),
+            vec![DeploymentEvent::DeploymentCancelled {
+                by: "alice".into(),
+                reason: "change freeze".into(),
+            }],
+        );
+    }
+    let mut events = queued_deployment();
+    events.push(DeploymentEvent::DeploymentCancelled {
+        by: "alice".into(),
+        reason: "change freeze".into(),
+    });
+    let state = given::<DeploymentState>(&events);
+    assert_eq!(state.status, DeploymentStatus::Cancelled);
+    assert!(!state.leasable(at(0)));
+}
+
+// ----- rollback by replay -----
+
+/// Hand-built deployment streams in the log.
+#[derive(Default)]
+struct Log {
+    records: Vec<Record>,
+    versions: std::collections::HashMap<String, u64>,
+}
+
+impl Log {
+    /// Appends `event` to `deployment-<deployment>` and returns the record's event id.
+    fn append(&mut self, deployment: Uuid, event: &DeploymentEvent) -> Uuid {
+        let stream = format!("deployment-{deployment}");
+        let version = self.versions.entry(stream.clone()).or_default();
+        *version += 1;
+        let position = self.records.len() as u64 + 1;
+        let id = Uuid::from_u128(0x1000 + u128::from(position));
+        let (event_type, payload) = encode(event);
+        self.records.push(Record {
+            position,
+            stream,
+            version: *version,
+            id,
+            event_type,
+            schema_version: 1,
+            payload,
+            metadata: Metadata {
+                actor: "alice".into(),
+                correlation_id: Uuid::from_u128(0xc0),
+                causation_id: None,
+                request_id: None,
+            },
+            recorded_at: at(position as i64),
+            hash: String::new(),
+        });
+        id
+    }
+
+    /// A deployment of `release` (`version`) of `project` into `environment`; returns the id
+    /// of its `DeploymentSucceeded` event when `succeeds`.
+    fn deploy(
+        &mut self,
+        deployment: u128,
+        project: &str,
+        environment: &str,
+        release: u128,
+        version: &str,
+        succeeds: bool,
+    ) -> Option<Uuid> {
+        let deployment = Uuid::from_u128(deployment);
+        let lease_id = Uuid::from_u128(0xf000 + deployment.as_u128());
+        self.append(
+            deployment,
+            &DeploymentEvent::DeploymentRequested {
+                deployment_id: deployment,
+                release_id: Uuid::from_u128(release),
+                release_version: version.into(),
+                project: project_name(project),
+                environment: env(environment),
+                kind: DeploymentKind::Deploy,
+                requested_by: "alice".into(),
+                release_created_by: "system".into(),
+                reverts: None,
+                policy: ApprovalPolicy::default(),
+            },
+        );
+        self.append(deployment, &DeploymentEvent::DeploymentQueued {});
+        self.append(
+            deployment,
+            &DeploymentEvent::DeploymentStarted {
+                lease_id,
+                agent: AGENT.into(),
+            },
+        );
+        if succeeds {
+            Some(self.append(
+                deployment,
+                &DeploymentEvent::DeploymentSucceeded { lease_id },
+            ))
+        } else {
+            self.append(
+                deployment,
+                &DeploymentEvent::DeploymentFailed {
+                    lease_id: Some(lease_id),
+                    reason: "boom".into(),
+                },
+            );
+            None
+        }
+    }
+
+    fn history(&self, project: &str, environment: &str) -> Vec<LiveEntry> {
+        live_history(&self.records, &project_name(project), &env(environment))
+    }
+}
+
+const RELEASE_1: u128 = 0x101;
+const RELEASE_2: u128 = 0x102;
+const RELEASE_3: u128 = 0x103;
+
+#[test]
+fn live_history_keeps_only_succeeded_deployments_of_the_project_in_the_environment() {
+    let mut log = Log::default();
+    let first = log.deploy(0xd1, "shop", "production", RELEASE_1, "1.0.1", true);
+    log.deploy(0xd2, "shop", "staging", RELEASE_2, "1.0.2", true);
+    log.deploy(0xd3, "billing", "production", RELEASE_3, "2.0.0", true);
+    log.deploy(0xd4, "shop", "production", RELEASE_2, "1.0.2", false);
+    let second = log.deploy(0xd5, "shop", "production", RELEASE_2, "1.0.2", true);
+
+    let history = log.history("shop", "production");
+    let summary: Vec<_> = history
+        .iter()
+        .map(|e| (e.deployment_id, e.release_id, e.release_version.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (Uuid::from_u128(0xd1), Uuid::from_u128(RELEASE_1), "1.0.1"),
+            (Uuid::from_u128(0xd5), Uuid::from_u128(RELEASE_2), "1.0.2"),
+        ]
+    );
+    assert_eq!(history[0].succeeded_event, first.expect("succeeded"));
+    assert_eq!(history[1].succeeded_event, second.expect("succeeded"));
+    let positions: Vec<u64> = history.iter().map(|e| e.position).collect();
+    let expected: Vec<u64> = [first, second]
+        .iter()
+        .map(|id| {
+            log.records
+                .iter()
+                .find(|r| Some(r.id) == *id)
+                .expect("record")
+                .position
+        })
+        .collect();
+    assert_eq!(positions, expected);
+
+    assert_eq!(log.history("shop", "staging").len(), 1);
+    assert_eq!(log.history("billing", "production").len(), 1);
+    assert!(log.history("billing", "staging").is_empty());
+}
+
+#[test]
+fn rolling_back_with_nothing_live_is_refused() {
+    let mut log = Log::default();
+    log.deploy(0xd1, "shop", "production", RELEASE_1, "1.0.1", false);
+    then_refused(
+        rollback_target(&log.history("shop", "production"), None),
+        "nothing-live",
+        &["nothing to roll back"],
+    );
+}
+
+#[test]
+fn rolling_back_with_only_one_release_ever_live_is_refused() {
+    let mut log = Log::default();
+    log.deploy(0xd1, "shop", "production", RELEASE_1, "1.0.1", true);
+    // A redeploy of the same release does not give it a predecessor.
+    log.deploy(0xd2, "shop", "production", RELEASE_1, "1.0.1", true);
+    then_refused(
+        rollback_target(&log.history("shop", "production"), None),
+        "nothing-earlier",
+        &["1.0.1"],
+    );
+}
+
+#[test]
+fn rolling_back_targets_the_previous_distinct_release_by_default() {
+    let mut log = Log::default();
+    log.deploy(0xd1, "shop", "production", RELEASE_1, "1.0.1", true);
+    log.deploy(0xd2, "shop", "production", RELEASE_2, "1.0.2", true);
+    log.deploy(0xd3, "shop", "production", RELEASE_3, "1.0.3", true);
+    let current_event = log
+        .deploy(0xd4, "shop", "production", RELEASE_3, "1.0.3", true)
+        .expect("succeeded");
+    let history = log.history("shop", "production");
+    let (current, target) = rollback_target(&history, None).expect("a target");
+    assert_eq!(current.deployment_id, Uuid::from_u128(0xd4));
+    assert_eq!(current.succeeded_event, current_event);
+    assert_eq!(target.release_id, Uuid::from_u128(RELEASE_2));
+    assert_eq!(target.deployment_id, Uuid::from_u128(0xd2));
+}
+
+#[test]
+fn rolling_back_to_a_named_earlier_release_finds_it() {
+    let mut log = Log::default();
+    log.deploy(0xd1, "shop", "production", RELEASE_1, "1.0.1", true);
+    log.deploy(0xd2, "shop", "production", RELEASE_2, "1.0.2", true);
+    log.deploy(0xd3, "shop", "production", RELEASE_3, "1.0.3", true);
+    let history = log.history("shop", "production");
+    let (current, target) =
+        rollback_target(&history, Some(Uuid::from_u128(RELEASE_1))).expect("a target");
+    assert_eq!(current.release_id, Uuid::from_u128(RELEASE_3));
+    assert_eq!(target.release_id, Uuid::from_u128(RELEASE_1));
+    assert_eq!(target.deployment_id, Uuid::from_u128(0xd1));
+}
+
+#[test]
+fn rolling_back_to_the_live_release_is_refused() {
+    let mut log = Log::default();
+    log.deploy(0xd1, "shop", "production", RELEASE_1, "1.0.1", true);
+    log.deploy(0xd2, "shop", "production", RELEASE_2, "1.0.2", true);
+    then_refused(
+        rollback_target(
+            &log.history("shop", "production"),
+            Some(Uuid::from_u128(RELEASE_2)),
+        ),
+        "release-is-live",
+        &["1.0.2"],
+    );
+}
+
+#[test]
+fn rolling_back_to_a_release_never_live_there_is_refused() {
+    let mut log = Log::default();
+    log.deploy(0xd1, "shop", "production", RELEASE_1, "1.0.1", true);
+    log.deploy(0xd2, "shop", "production", RELEASE_2, "1.0.2", true);
+    // Live in staging, but never in production.
+    log.deploy(0xd3, "shop", "staging", RELEASE_3, "1.0.3", true);
+    let never = Uuid::from_u128(RELEASE_3);
+    then_refused(
+        rollback_target(&log.history("shop", "production"), Some(never)),
+        "release-never-live",
+        &[&never.to_string()],
+    );
+}

@@ -1,0 +1,905 @@
+//! The application layer against the real SQLite store: pushes queue builds, agents run jobs
+//! through the lease protocol, the process manager releases and promotes, approvals gate
+//! deployments, rollback replays the log, and replays or restarts change nothing.
+
+use std::{
+    collections::HashMap,
+    error::Error,
+    fmt::Debug,
+    future::Future,
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration as StdDuration, Instant},
+};
+
+use chrono::Duration;
+use conveyor_engine::{
+    Actor, CommandContext, DomainError, Engine, EngineConfig, EngineError,
+    aggregate::{
+        build::{ArtifactReport, BuildStatus},
+        deployment::{ApprovalDecision, ApprovalPolicy, DeploymentKind, DeploymentStatus},
+        job::{JobCommand, StepOutcome, StepReport},
+        project::{BuildPlan, BuildStep, DeploymentStep, LifecycleStage, ProjectSpec, Variable},
+        push::PushReport,
+        release::Artifact,
+    },
+    model::{BuildView, DeploymentView, ReleaseView},
+    names::{EnvironmentName, ProjectName},
+    service::{BuildFilter, DeploymentFilter, JobAssignment},
+};
+use conveyor_store::{EventStore, sqlite::SqliteStore};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+type TestResult<T = ()> = Result<T, Box<dyn Error>>;
+
+const REPOSITORY: &str = "https://git.example.com/shop.git";
+
+// ----- the world: a temporary SQLite file, its store and an engine on it -----
+
+struct World {
+    dir: TempDir,
+    store: Arc<SqliteStore>,
+    engine: Engine,
+}
+
+impl World {
+    async fn start() -> TestResult<Self> {
+        Self::start_with(EngineConfig::default()).await
+    }
+
+    async fn start_with(config: EngineConfig) -> TestResult<Self> {
+        let dir = tempfile::tempdir()?;
+        let store = SqliteStore::open(&db_path(&dir)).await?;
+        let engine = Engine::start(store.clone() as Arc<dyn EventStore>, config).await?;
+        Ok(Self { dir, store, engine })
+    }
+
+    /// Waits until the process manager has reacted to everything in the log, including the
+    /// events its own reactions appended.
+    async fn settle(&self) -> TestResult<u64> {
+        loop {
+            let head = self.store.head().await?;
+            self.engine.wait_reacted(head).await?;
+            if self.store.head().await? == head {
+                return Ok(head);
+            }
+        }
+    }
+
+    async fn environment(&self, name: &str, required_approvals: u32) -> TestResult {
+        self.engine
+            .create_environment(
+                &admin(),
+                env(name),
+                format!("the {name} environment"),
+                ApprovalPolicy {
+                    required_approvals,
+                    allow_self_approval: false,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The `shop` project on `main`, moving through `lifecycle` (environment, automatic).
+    async fn project(&self, lifecycle: &[(&str, bool)]) -> TestResult {
+        self.engine
+            .create_project(&admin(), shop_spec(lifecycle))
+            .await?;
+        Ok(())
+    }
+
+    async fn push(&self, git_ref: &str, commit: u64) -> TestResult<Vec<BuildView>> {
+        self.push_to(REPOSITORY, git_ref, commit).await
+    }
+
+    async fn push_to(
+        &self,
+        repository: &str,
+        git_ref: &str,
+        commit: u64,
+    ) -> TestResult<Vec<BuildView>> {
+        let (_, builds) = self
+            .engine
+            .report_push(
+                &pusher(),
+                PushReport {
+                    repository: repository.into(),
+                    git_ref: git_ref.into(),
+                    commit: commit_id(commit),
+                    before: None,
+                    pusher: Some("alice".into()),
+                    message: Some("change".into()),
+                    source: "api".into(),
+                },
+            )
+            .await?;
+        Ok(builds)
+    }
+
+    /// An agent leases the next job, which must be a build, and runs it to success.
+    async fn run_build(&self, agent: &str) -> TestResult<BuildView> {
+        let ctx = agent_ctx(agent);
+        let Some(JobAssignment::Build { build, lease }) =
+            self.engine.lease_job(&ctx, agent).await?
+        else {
+            panic!("expected a build to lease");
+        };
+        let id = build_id(&build);
+        let lease_id = lease.lease_id;
+        self.engine
+            .job_command(&ctx, id, JobCommand::Start { lease_id })
+            .await?;
+        self.engine
+            .job_command(&ctx, id, JobCommand::ReportStep(step(lease_id, "test")))
+            .await?;
+        self.engine
+            .report_artifact(
+                &ctx,
+                id,
+                ArtifactReport {
+                    lease_id,
+                    artifact: artifact(),
+                },
+            )
+            .await?;
+        self.engine
+            .job_command(
+                &ctx,
+                id,
+                JobCommand::Complete {
+                    lease_id,
+                    failure: None,
+                },
+            )
+            .await?;
+        self.settle().await?;
+        Ok(self.engine.get_build(id)?)
+    }
+
+    /// An agent leases the next job, which must be a deployment, and runs it to success.
+    async fn run_deployment(&self, agent: &str) -> TestResult<DeploymentView> {
+        let ctx = agent_ctx(agent);
+        let Some(JobAssignment::Deployment {
+            deployment, lease, ..
+        }) = self.engine.lease_job(&ctx, agent).await?
+        else {
+            panic!("expected a deployment to lease");
+        };
+        let id = deployment_id(&deployment);
+        let lease_id = lease.lease_id;
+        self.engine
+            .job_command(&ctx, id, JobCommand::Start { lease_id })
+            .await?;
+        self.engine
+            .job_command(&ctx, id, JobCommand::ReportStep(step(lease_id, "roll out")))
+            .await?;
+        self.engine
+            .job_command(
+                &ctx,
+                id,
+                JobCommand::Complete {
+                    lease_id,
+                    failure: None,
+                },
+            )
+            .await?;
+        self.settle().await?;
+        Ok(self.engine.get_deployment(id)?)
+    }
+
+    fn builds(&self) -> Vec<BuildView> {
+        self.engine
+            .list_builds(&BuildFilter::default(), None, 500)
+            .items
+    }
+
+    fn releases(&self) -> Vec<ReleaseView> {
+        self.engine.list_releases(None, None, 500).items
+    }
+
+    /// Deployments, oldest first.
+    fn deployments(&self) -> Vec<DeploymentView> {
+        let mut items = self
+            .engine
+            .list_deployments(&DeploymentFilter::default(), None, 500)
+            .items;
+        items.reverse();
+        items
+    }
+
+    fn deployments_to(&self, environment: &str) -> Vec<DeploymentView> {
+        self.deployments()
+            .into_iter()
+            .filter(|d| d.tracked.state.environment == Some(env(environment)))
+            .collect()
+    }
+
+    /// Everything the read model holds, for comparing two engines.
+    fn snapshot(&self) -> ModelSnapshot {
+        self.engine.read(|m| ModelSnapshot {
+            position: m.position,
+            environments: format!("{:?}", m.environments),
+            projects: format!("{:?}", m.projects),
+            pushes: m.pushes.keys().copied().collect(),
+            builds: m.builds.clone(),
+            releases: m.releases.clone(),
+            deployments: m.deployments.clone(),
+        })
+    }
+}
+
+#[derive(Debug, PartialEq)]
+struct ModelSnapshot {
+    position: u64,
+    environments: String,
+    projects: String,
+    pushes: std::collections::BTreeSet<Uuid>,
+    builds: HashMap<Uuid, BuildView>,
+    releases: HashMap<Uuid, ReleaseView>,
+    deployments: HashMap<Uuid, DeploymentView>,
+}
+
+fn db_path(dir: &TempDir) -> PathBuf {
+    dir.path().join("conveyor.sqlite")
+}
+
+// ----- fixtures -----
+
+fn env(name: &str) -> EnvironmentName {
+    EnvironmentName::parse(name).expect("valid environment name")
+}
+
+fn shop() -> ProjectName {
+    ProjectName::parse("shop").expect("valid project name")
+}
+
+fn actor(subject: &str, scopes: &[&str]) -> CommandContext {
+    CommandContext::new(
+        Actor {
+            subject: subject.into(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            token_id: Some(format!("jti-{subject}")),
+        },
+        Some(format!("req-{subject}")),
+    )
+}
+
+fn admin() -> CommandContext {
+    actor("admin", &["admin"])
+}
+
+fn pusher() -> CommandContext {
+    actor("git-bot", &["push"])
+}
+
+fn agent_ctx(agent: &str) -> CommandContext {
+    actor(agent, &["agent"])
+}
+
+fn approver(subject: &str) -> CommandContext {
+    actor(subject, &["approve:production", "deploy:production"])
+}
+
+fn commit_id(n: u64) -> String {
+    format!("{n:040x}")
+}
+
+fn shop_spec(lifecycle: &[(&str, bool)]) -> ProjectSpec {
+    ProjectSpec {
+        name: shop(),
+        description: String::new(),
+        repository: REPOSITORY.into(),
+        branch: "main".into(),
+        build_plan: BuildPlan {
+            steps: vec![BuildStep {
+                name: "test".into(),
+                script: "cargo test".into(),
+                artifacts: vec!["target/*.tar.gz".into()],
+            }],
+        },
+        deployment_steps: vec![DeploymentStep {
+            name: "roll out".into(),
+            script: "./deploy.sh".into(),
+        }],
+        variables: vec![Variable {
+            name: "LOG_LEVEL".into(),
+            value: "info".into(),
+            sensitive: false,
+        }],
+        lifecycle: lifecycle
+            .iter()
+            .map(|(name, automatic)| LifecycleStage {
+                environment: env(name),
+                automatic: *automatic,
+            })
+            .collect(),
+    }
+}
+
+fn step(lease_id: Uuid, name: &str) -> StepReport {
+    StepReport {
+        lease_id,
+        name: name.into(),
+        outcome: StepOutcome::Succeeded,
+        exit_code: Some(0),
+        duration_ms: 10,
+    }
+}
+
+fn artifact() -> Artifact {
+    Artifact {
+        name: "target/shop.tar.gz".into(),
+        sha256: "cd".repeat(32),
+        size: 2048,
+    }
+}
+
+fn build_id(build: &BuildView) -> Uuid {
+    build.tracked.state.id.expect("a queued build has an id")
+}
+
+fn deployment_id(deployment: &DeploymentView) -> Uuid {
+    deployment
+        .tracked
+        .state
+        .id
+        .expect("a requested deployment has an id")
+}
+
+fn release_id(release: &ReleaseView) -> Uuid {
+    release
+        .snapshot()
+        .expect("a release has a snapshot")
+        .release_id
+}
+
+/// The refusal's code, or a panic naming what came instead.
+#[track_caller]
+fn refusal<T: Debug>(result: Result<T, EngineError>) -> DomainError {
+    match result {
+        Err(EngineError::Refused(refusal)) => refusal,
+        other => panic!("expected a domain refusal, got {other:?}"),
+    }
+}
+
+/// Polls `check` every 10 ms until it yields a value, for at most 10 s.
+async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + StdDuration::from_secs(10);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+    }
+}
+
+/// Environments dev and staging without approvals, production with two.
+async fn standard_world(lifecycle: &[(&str, bool)]) -> TestResult<World> {
+    let world = World::start().await?;
+    world.environment("dev", 0).await?;
+    world.environment("staging", 0).await?;
+    world.environment("production", 2).await?;
+    world.project(lifecycle).await?;
+    Ok(world)
+}
+
+const PIPELINE: &[(&str, bool)] = &[("dev", true), ("staging", true), ("production", false)];
+
+// ----- pushes -----
+
+#[tokio::test]
+async fn a_push_to_the_projects_branch_queues_exactly_one_build() -> TestResult {
+    let world = standard_world(PIPELINE).await?;
+
+    let builds = world.push("refs/heads/main", 1).await?;
+    assert_eq!(builds.len(), 1);
+    let build = &builds[0].tracked.state;
+    assert_eq!(build.project, Some(shop()));
+    assert_eq!(build.status, BuildStatus::Queued);
+    assert_eq!(build.branch, "main");
+    assert_eq!(build.commit, commit_id(1));
+    assert_eq!(build.plan, shop_spec(PIPELINE).build_plan);
+    assert_eq!(builds[0].number, 1);
+
+    assert!(world.push("refs/heads/develop", 2).await?.is_empty());
+    assert!(world.push("refs/tags/v1", 3).await?.is_empty());
+    assert!(
+        world
+            .push_to("https://git.example.com/other.git", "refs/heads/main", 4)
+            .await?
+            .is_empty()
+    );
+    world.settle().await?;
+    assert_eq!(
+        world.builds().len(),
+        1,
+        "only the first push built anything"
+    );
+    Ok(())
+}
+
+// ----- builds, releases, promotion -----
+
+#[tokio::test]
+async fn a_succeeded_build_is_released_and_deployed_to_the_first_automatic_stage() -> TestResult {
+    let world = standard_world(PIPELINE).await?;
+    world.push("refs/heads/main", 1).await?;
+
+    let build = world.run_build("agent-1").await?;
+    assert_eq!(build.tracked.state.status, BuildStatus::Succeeded);
+    assert_eq!(build.tracked.state.artifacts, vec![artifact()]);
+
+    let releases = world.releases();
+    assert_eq!(releases.len(), 1);
+    let release = releases[0].snapshot().expect("snapshot");
+    assert_eq!(release.version, "1.0.1");
+    assert_eq!(release.build_id, build_id(&build));
+    assert_eq!(release.commit, commit_id(1));
+    assert_eq!(release.artifacts, vec![artifact()]);
+    assert_eq!(
+        release.deployment_steps,
+        shop_spec(PIPELINE).deployment_steps
+    );
+    assert_eq!(release.lifecycle, shop_spec(PIPELINE).lifecycle);
+    assert_eq!(release.created_by, "system");
+
+    let deployments = world.deployments();
+    assert_eq!(deployments.len(), 1, "{deployments:?}");
+    let deployment = &deployments[0].tracked.state;
+    assert_eq!(deployment.environment, Some(env("dev")));
+    assert_eq!(deployment.release_id, Some(release.release_id));
+    assert_eq!(deployment.kind, Some(DeploymentKind::Deploy));
+    assert_eq!(deployment.status, DeploymentStatus::Queued);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_second_build_is_released_as_the_next_version() -> TestResult {
+    let world = standard_world(&[("dev", false)]).await?;
+    world.push("refs/heads/main", 1).await?;
+    world.run_build("agent-1").await?;
+    world.push("refs/heads/main", 2).await?;
+    world.run_build("agent-1").await?;
+    let mut versions: Vec<String> = world
+        .releases()
+        .iter()
+        .map(|r| r.snapshot().expect("snapshot").version.clone())
+        .collect();
+    versions.sort();
+    assert_eq!(versions, vec!["1.0.1", "1.0.2"]);
+    assert!(
+        world.deployments().is_empty(),
+        "a manual first stage is not deployed automatically"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_successful_deployment_promotes_to_the_next_automatic_stage_only() -> TestResult {
+    let world = standard_world(PIPELINE).await?;
+    world.push("refs/heads/main", 1).await?;
+    world.run_build("agent-1").await?;
+
+    let dev = world.run_deployment("agent-1").await?;
+    assert_eq!(dev.tracked.state.environment, Some(env("dev")));
+    assert_eq!(dev.tracked.state.status, DeploymentStatus::Succeeded);
+
+    let staging = world.deployments_to("staging");
+    assert_eq!(staging.len(), 1, "promoted to staging");
+    assert_eq!(staging[0].tracked.state.kind, Some(DeploymentKind::Deploy));
+    assert_eq!(staging[0].tracked.state.status, DeploymentStatus::Queued);
+
+    let staging = world.run_deployment("agent-2").await?;
+    assert_eq!(staging.tracked.state.environment, Some(env("staging")));
+    assert_eq!(staging.tracked.state.status, DeploymentStatus::Succeeded);
+
+    assert!(
+        world.deployments_to("production").is_empty(),
+        "production is manual"
+    );
+    assert_eq!(world.deployments().len(), 2);
+    let release = world.engine.get_release(release_id(&world.releases()[0]))?;
+    assert_eq!(
+        release.succeeded_in,
+        [env("dev"), env("staging")].into_iter().collect()
+    );
+    assert!(
+        world
+            .engine
+            .lease_job(&agent_ctx("agent-1"), "agent-1")
+            .await?
+            .is_none(),
+        "no job is left"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn promoting_before_the_previous_stage_succeeded_is_refused() -> TestResult {
+    let world = standard_world(PIPELINE).await?;
+    world.push("refs/heads/main", 1).await?;
+    world.run_build("agent-1").await?;
+    let release = release_id(&world.releases()[0]);
+    let head = world.settle().await?;
+
+    let refused = refusal(
+        world
+            .engine
+            .request_deployment(
+                &actor("alice", &["deploy:staging"]),
+                release,
+                env("staging"),
+            )
+            .await,
+    );
+    assert_eq!(refused.code, "previous-environment-not-succeeded");
+    assert!(
+        refused.reason.contains("dev") && refused.reason.contains("staging"),
+        "{}",
+        refused.reason
+    );
+    assert_eq!(world.store.head().await?, head, "nothing was appended");
+    Ok(())
+}
+
+// ----- approvals -----
+
+#[tokio::test]
+async fn a_deployment_needing_two_approvals_is_queued_by_the_second_distinct_approver() -> TestResult
+{
+    let world = standard_world(&[("production", false)]).await?;
+    world.push("refs/heads/main", 1).await?;
+    world.run_build("agent-1").await?;
+    let release = release_id(&world.releases()[0]);
+    assert!(world.deployments().is_empty());
+
+    let deployment = world
+        .engine
+        .request_deployment(&approver("alice"), release, env("production"))
+        .await?;
+    assert_eq!(
+        deployment.tracked.state.status,
+        DeploymentStatus::AwaitingApproval
+    );
+    let id = deployment_id(&deployment);
+    assert!(
+        world
+            .engine
+            .lease_job(&agent_ctx("agent-1"), "agent-1")
+            .await?
+            .is_none(),
+        "a deployment awaiting approval is not leased"
+    );
+
+    let approve = |subject: &'static str| {
+        let engine = world.engine.clone();
+        async move {
+            engine
+                .decide_approval(
+                    &approver(subject),
+                    id,
+                    ApprovalDecision::Approve,
+                    format!("{subject} agrees"),
+                )
+                .await
+        }
+    };
+    assert_eq!(refusal(approve("alice").await).code, "self-approval");
+    assert_eq!(refusal(approve("system").await).code, "self-approval");
+
+    let once = approve("bob").await?;
+    assert_eq!(
+        once.tracked.state.status,
+        DeploymentStatus::AwaitingApproval
+    );
+    assert_eq!(once.tracked.state.approvals.len(), 1);
+    let (given_by, comment) = &once.tracked.state.approvals[0];
+    assert_eq!(given_by.subject, "bob");
+    assert_eq!(given_by.token_id.as_deref(), Some("jti-bob"));
+    assert!(given_by.scopes.contains(&"approve:production".to_owned()));
+    assert_eq!(comment, "bob agrees");
+
+    assert_eq!(refusal(approve("bob").await).code, "already-approved");
+
+    let twice = approve("dave").await?;
+    assert_eq!(twice.tracked.state.status, DeploymentStatus::Queued);
+    assert_eq!(
+        refusal(approve("erin").await).code,
+        "deployment-not-awaiting-approval"
+    );
+
+    let deployed = world.run_deployment("agent-1").await?;
+    assert_eq!(deployment_id(&deployed), id);
+    assert_eq!(deployed.tracked.state.status, DeploymentStatus::Succeeded);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_rejection_ends_the_deployment() -> TestResult {
+    let world = standard_world(&[("production", false)]).await?;
+    world.push("refs/heads/main", 1).await?;
+    world.run_build("agent-1").await?;
+    let release = release_id(&world.releases()[0]);
+    let deployment = world
+        .engine
+        .request_deployment(&approver("alice"), release, env("production"))
+        .await?;
+    let id = deployment_id(&deployment);
+
+    let without_reason = world
+        .engine
+        .decide_approval(&approver("bob"), id, ApprovalDecision::Reject, " ".into())
+        .await;
+    assert_eq!(refusal(without_reason).code, "rejection-needs-reason");
+
+    let rejected = world
+        .engine
+        .decide_approval(
+            &approver("bob"),
+            id,
+            ApprovalDecision::Reject,
+            "not during the sale".into(),
+        )
+        .await?;
+    assert_eq!(rejected.tracked.state.status, DeploymentStatus::Rejected);
+    assert!(rejected.finished_at.is_some());
+
+    let late = world
+        .engine
+        .decide_approval(
+            &approver("dave"),
+            id,
+            ApprovalDecision::Approve,
+            "ok".into(),
+        )
+        .await;
+    assert_eq!(refusal(late).code, "deployment-finished");
+    Ok(())
+}
+
+// ----- the job protocol -----
+
+#[tokio::test]
+async fn a_lapsed_lease_is_leased_again_and_its_reports_are_refused() -> TestResult {
+    let world = World::start_with(EngineConfig {
+        lease_duration: Duration::milliseconds(50),
+        ..EngineConfig::default()
+    })
+    .await?;
+    world.environment("dev", 0).await?;
+    world.project(&[("dev", true)]).await?;
+    world.push("refs/heads/main", 1).await?;
+
+    let Some(JobAssignment::Build {
+        build,
+        lease: first,
+    }) = world
+        .engine
+        .lease_job(&agent_ctx("agent-1"), "agent-1")
+        .await?
+    else {
+        panic!("expected the build to be leased");
+    };
+    assert_eq!(first.attempt, 1);
+    let id = build_id(&build);
+
+    let second = eventually("the lapsed lease to be granted again", || {
+        let engine = world.engine.clone();
+        async move {
+            match engine.lease_job(&agent_ctx("agent-2"), "agent-2").await {
+                Ok(Some(JobAssignment::Build { lease, .. })) => Some(lease),
+                Ok(_) => None,
+                Err(err) => panic!("leasing failed: {err}"),
+            }
+        }
+    })
+    .await;
+    assert_eq!(second.attempt, 2);
+    assert_eq!(second.agent, "agent-2");
+    assert_ne!(second.lease_id, first.lease_id);
+
+    let stale = world
+        .engine
+        .job_command(
+            &agent_ctx("agent-1"),
+            id,
+            JobCommand::Start {
+                lease_id: first.lease_id,
+            },
+        )
+        .await;
+    let stale = refusal(stale);
+    assert_eq!(stale.code, "lease-superseded");
+    assert!(stale.reason.contains(&first.lease_id.to_string()));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_agents_race_for_one_job_and_exactly_one_wins() -> TestResult {
+    let world = standard_world(PIPELINE).await?;
+    world.push("refs/heads/main", 1).await?;
+
+    let racers: Vec<_> = (0..8)
+        .map(|n| {
+            let engine = world.engine.clone();
+            tokio::spawn(async move {
+                let agent = format!("agent-{n}");
+                engine.lease_job(&agent_ctx(&agent), &agent).await
+            })
+        })
+        .collect();
+    let mut won = Vec::new();
+    for racer in racers {
+        if let Some(assignment) = racer.await?? {
+            won.push(assignment);
+        }
+    }
+    assert_eq!(won.len(), 1, "{won:?}");
+
+    let build = build_id(&world.builds()[0]);
+    let leases = world
+        .store
+        .read_stream(&format!("build-{build}"), 0)
+        .await?
+        .into_iter()
+        .filter(|r| r.event_type == "JobLeased")
+        .count();
+    assert_eq!(leases, 1);
+    Ok(())
+}
+
+// ----- rollback -----
+
+#[tokio::test]
+async fn rollback_redeploys_the_previous_release_caused_by_what_it_reverts() -> TestResult {
+    let world = standard_world(&[("dev", true)]).await?;
+    world.push("refs/heads/main", 1).await?;
+    world.run_build("agent-1").await?;
+    let a = world.run_deployment("agent-1").await?;
+    world.push("refs/heads/main", 2).await?;
+    world.run_build("agent-1").await?;
+    let b = world.run_deployment("agent-1").await?;
+    assert_eq!(a.tracked.state.status, DeploymentStatus::Succeeded);
+    assert_eq!(b.tracked.state.status, DeploymentStatus::Succeeded);
+    assert_ne!(a.tracked.state.release_id, b.tracked.state.release_id);
+
+    let rollback = world
+        .engine
+        .rollback(&actor("alice", &["deploy:dev"]), shop(), env("dev"), None)
+        .await?;
+    let state = &rollback.tracked.state;
+    assert_eq!(state.kind, Some(DeploymentKind::Rollback));
+    assert_eq!(state.release_id, a.tracked.state.release_id);
+    assert_eq!(state.reverts, Some(deployment_id(&b)));
+    assert_eq!(state.requested_by, "alice");
+
+    let b_succeeded = world
+        .store
+        .read_stream(&format!("deployment-{}", deployment_id(&b)), 0)
+        .await?
+        .into_iter()
+        .find(|r| r.event_type == "DeploymentSucceeded")
+        .expect("B's DeploymentSucceeded event");
+    assert_eq!(b.succeeded_event, Some(b_succeeded.id));
+    let records = world
+        .store
+        .read_stream(&format!("deployment-{}", deployment_id(&rollback)), 0)
+        .await?;
+    assert_eq!(records[0].event_type, "DeploymentRequested");
+    assert_eq!(records[0].metadata.causation_id, Some(b_succeeded.id));
+    assert_eq!(records[0].metadata.actor, "alice");
+
+    // The rollback runs like any deployment, and does not promote anywhere.
+    let rolled_back = world.run_deployment("agent-1").await?;
+    assert_eq!(deployment_id(&rolled_back), deployment_id(&rollback));
+    assert_eq!(
+        rolled_back.tracked.state.status,
+        DeploymentStatus::Succeeded
+    );
+    assert_eq!(world.deployments().len(), 3);
+    Ok(())
+}
+
+#[tokio::test]
+async fn rolling_back_with_a_single_live_release_is_refused() -> TestResult {
+    let world = standard_world(&[("dev", true)]).await?;
+    let nothing = world
+        .engine
+        .rollback(&admin(), shop(), env("dev"), None)
+        .await;
+    assert_eq!(refusal(nothing).code, "nothing-live");
+
+    world.push("refs/heads/main", 1).await?;
+    world.run_build("agent-1").await?;
+    world.run_deployment("agent-1").await?;
+    let head = world.settle().await?;
+    let refused = world
+        .engine
+        .rollback(&admin(), shop(), env("dev"), None)
+        .await;
+    assert_eq!(refusal(refused).code, "nothing-earlier");
+    assert_eq!(world.store.head().await?, head);
+    Ok(())
+}
+
+// ----- replay and restart -----
+
+/// Push, build, release, deploy to dev, promote to staging and deploy there.
+async fn full_workflow(world: &World) -> TestResult {
+    world.push("refs/heads/main", 1).await?;
+    world.run_build("agent-1").await?;
+    world.run_deployment("agent-1").await?;
+    world.run_deployment("agent-1").await?;
+    world.push("refs/heads/main", 2).await?;
+    world.run_build("agent-1").await?;
+    world.settle().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn replaying_the_process_manager_from_the_start_reacts_to_nothing_twice() -> TestResult {
+    let world = standard_world(PIPELINE).await?;
+    full_workflow(&world).await?;
+    let head = world.settle().await?;
+    let before = world.snapshot();
+    assert_eq!(before.builds.len(), 2);
+    assert_eq!(before.releases.len(), 2);
+    assert_eq!(before.deployments.len(), 3);
+
+    world.engine.shutdown().await;
+    world.store.save_checkpoint("process-manager", 0).await?;
+    let replayed = Engine::start(
+        world.store.clone() as Arc<dyn EventStore>,
+        EngineConfig::default(),
+    )
+    .await?;
+    replayed.wait_reacted(head).await?;
+    assert_eq!(replayed.reacted_position(), head);
+    assert_eq!(world.store.head().await?, head, "no reaction was repeated");
+
+    let world = World {
+        engine: replayed,
+        ..world
+    };
+    assert_eq!(world.snapshot(), before);
+    assert_eq!(world.store.head().await?, head);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_restart_on_the_same_file_keeps_everything() -> TestResult {
+    let world = standard_world(PIPELINE).await?;
+    full_workflow(&world).await?;
+    let head = world.settle().await?;
+    let before = world.snapshot();
+
+    world.engine.shutdown().await;
+    world.store.close().await;
+    let World { dir, store, engine } = world;
+    drop(engine);
+    drop(store);
+
+    let store = SqliteStore::open(&db_path(&dir)).await?;
+    assert_eq!(store.head().await?, head);
+    let engine = Engine::start(
+        store.clone() as Arc<dyn EventStore>,
+        EngineConfig::default(),
+    )
+    .await?;
+    let world = World { dir, store, engine };
+    assert_eq!(world.settle().await?, head, "nothing new after a restart");
+    assert_eq!(world.snapshot(), before);
+
+    // And the workflow goes on from where it stopped: the second release is still queued for dev.
+    let dev = world.run_deployment("agent-1").await?;
+    assert_eq!(dev.tracked.state.release_version, "1.0.2");
+    assert_eq!(dev.tracked.state.status, DeploymentStatus::Succeeded);
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! Conveyor's event log: append-only records in streams, one global order, a hash chain.
+//!
+//! The store knows nothing of builds or releases: it keeps opaque typed records. Callers use
+//! the backend-neutral [`EventStore`] trait; [`sqlite::SqliteStore`] is the embedded backend.
+
+#[cfg(any(test, feature = "contract"))]
+pub mod contract;
+mod record;
+pub mod sqlite;
+
+pub use record::{
+    AppendOutcome, ExpectedVersion, GENESIS_HASH, Metadata, NewEvent, ReadFilter, Record,
+    StreamVersion, VerifyReport, chain_hash,
+};
+
+use async_trait::async_trait;
+
+/// Why an append or read failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The stream is not at the version the caller expected; nothing was written.
+    #[error("stream {stream}: expected version {expected}, actual {actual}")]
+    Conflict {
+        /// The stream that was appended to.
+        stream: String,
+        /// What the caller expected.
+        expected: ExpectedVersion,
+        /// What the stream is at (0 when it has no events).
+        actual: StreamVersion,
+    },
+    /// Some, but not all, event ids of an append are already stored, or a stored id belongs to
+    /// another stream: the call is neither new nor a retry of an earlier one.
+    #[error("event id {id} is already stored with different content or in another append")]
+    IdempotencyMismatch {
+        /// The first offending event id.
+        id: uuid::Uuid,
+    },
+    /// The caller passed something the store cannot accept (empty stream name, empty batch…).
+    #[error("invalid append: {0}")]
+    Invalid(String),
+    /// The store has been shut down.
+    #[error("the event store is closed")]
+    Closed,
+    /// The backend failed (I/O, database error).
+    #[error("event store backend error: {0}")]
+    Backend(String),
+}
+
+/// The most records one `read_all` returns, whatever `ReadFilter::limit` asks (0 means this).
+pub const MAX_READ_LIMIT: usize = 10_000;
+
+/// Result alias for store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A live subscription: first every stored record after the starting position, then each new
+/// one as it is committed, in position order, none skipped and none repeated.
+#[async_trait]
+pub trait Subscription: Send {
+    /// The next record; waits until one is committed. `Err(Closed)` once the store shuts down.
+    async fn next(&mut self) -> StoreResult<Record>;
+}
+
+/// The event log's contract, implemented by every backend.
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends `events` to `stream` atomically, if the stream is at `expected`.
+    ///
+    /// Returns after the transaction is committed (durable). If every event id is already
+    /// stored (a retry), returns the original outcome and writes nothing.
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> StoreResult<AppendOutcome>;
+
+    /// Every record of one stream with version > `after_version`, in version order.
+    async fn read_stream(
+        &self,
+        stream: &str,
+        after_version: StreamVersion,
+    ) -> StoreResult<Vec<Record>>;
+
+    /// Records with position > `filter.after`, in position order, matching the filter, at most
+    /// `filter.limit`.
+    async fn read_all(&self, filter: &ReadFilter) -> StoreResult<Vec<Record>>;
+
+    /// The position of the last committed record (0 for an empty log).
+    async fn head(&self) -> StoreResult<u64>;
+
+    /// The current version of a stream (0 when it has no events).
+    async fn stream_version(&self, stream: &str) -> StoreResult<StreamVersion>;
+
+    /// Catch up from records with position > `after`, then follow live appends.
+    async fn subscribe(&self, after: u64) -> StoreResult<Box<dyn Subscription>>;
+
+    /// Recomputes the hash chain over positions `from..=to` (`to` = head when `None`) and
+    /// reports the first position whose stored hash or position does not match.
+    async fn verify(&self, from: u64, to: Option<u64>) -> StoreResult<VerifyReport>;
+
+    /// Reads a named checkpoint (a position a consumer has fully processed), 0 if never saved.
+    async fn load_checkpoint(&self, name: &str) -> StoreResult<u64>;
+
+    /// Durably saves a named checkpoint.
+    async fn save_checkpoint(&self, name: &str, position: u64) -> StoreResult<()>;
+
+    /// Reads a value from the small durable key-value table (idempotency keys, settings).
+    async fn kv_get(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Stores a value under `key` if absent; returns the value that is stored afterwards
+    /// (the existing one when the key was already taken).
+    async fn kv_put_if_absent(&self, key: &str, value: Vec<u8>) -> StoreResult<Vec<u8>>;
+
+    /// Finishes queued appends and closes the backend; later calls answer `Closed`.
+    async fn close(&self);
+}

@@ -1,0 +1,199 @@
+//! The record types of the log and the canonical hash that chains them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// A stream's version: the number of events it holds (0 when empty, first event is 1).
+pub type StreamVersion = u64;
+
+/// The hash that the first record chains to: 64 zero hex digits.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What the caller expects a stream to be at before an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExpectedVersion {
+    /// Append whatever the stream holds.
+    Any,
+    /// The stream must have no events.
+    NoStream,
+    /// The stream must be at exactly this version.
+    Exact(StreamVersion),
+}
+
+impl std::fmt::Display for ExpectedVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExpectedVersion::Any => f.write_str("any"),
+            ExpectedVersion::NoStream => f.write_str("no_stream"),
+            ExpectedVersion::Exact(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// Who caused an event and why: carried with every record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// JWT subject, or `system` for the process manager.
+    pub actor: String,
+    /// Groups every event of one workflow (e.g. the push that started it).
+    pub correlation_id: Uuid,
+    /// The event (or request) that directly caused this one.
+    pub causation_id: Option<Uuid>,
+    /// The HTTP request id, when a request caused it.
+    pub request_id: Option<String>,
+}
+
+/// An event to append. The store assigns position, version, recorded-at and hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// UUID v7, chosen by the caller so that a retry is recognised.
+    pub id: Uuid,
+    /// Past-tense type name, e.g. `BuildSucceeded`.
+    pub event_type: String,
+    /// Version of the payload's schema.
+    pub schema_version: u32,
+    /// The payload, any JSON value.
+    pub payload: serde_json::Value,
+    /// Who and why.
+    pub metadata: Metadata,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Global position: gapless, from 1, in commit order.
+    pub position: u64,
+    /// The stream, e.g. `build-<uuid>`.
+    pub stream: String,
+    /// Version within the stream, from 1.
+    pub version: StreamVersion,
+    /// The event id (UUID v7).
+    pub id: Uuid,
+    /// Past-tense type name.
+    pub event_type: String,
+    /// Version of the payload's schema.
+    pub schema_version: u32,
+    /// The payload.
+    pub payload: serde_json::Value,
+    /// Who and why.
+    pub metadata: Metadata,
+    /// When the store committed it.
+    pub recorded_at: DateTime<Utc>,
+    /// Hex SHA-256 of the previous record's hash and this record's canonical bytes.
+    pub hash: String,
+}
+
+impl Record {
+    /// Recomputes this record's hash from its fields and the previous record's hash.
+    pub fn expected_hash(&self, previous_hash: &str) -> String {
+        chain_hash(previous_hash, self)
+    }
+}
+
+/// The chained hash of `record`: SHA-256 over the previous hash and the record's canonical
+/// bytes (every field but the hash itself, in a fixed order; JSON with sorted keys).
+pub fn chain_hash(previous_hash: &str, record: &Record) -> String {
+    chain_hash_with_payload(previous_hash, record, &record.payload.to_string())
+}
+
+/// [`chain_hash`] with the payload already serialized (`record.payload.to_string()`), so a
+/// backend that stores that text does not serialize twice.
+pub(crate) fn chain_hash_with_payload(
+    previous_hash: &str,
+    record: &Record,
+    payload_text: &str,
+) -> String {
+    let mut hasher = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        // Length-prefix every field so that no two different records share bytes.
+        hasher.update((bytes.len() as u64).to_be_bytes());
+        hasher.update(bytes);
+    };
+    field(previous_hash.as_bytes());
+    field(&record.position.to_be_bytes());
+    field(record.stream.as_bytes());
+    field(&record.version.to_be_bytes());
+    field(record.id.as_bytes());
+    field(record.event_type.as_bytes());
+    field(&record.schema_version.to_be_bytes());
+    // serde_json::Value keeps object keys sorted (no `preserve_order`), so this is canonical.
+    field(payload_text.as_bytes());
+    field(record.metadata.actor.as_bytes());
+    field(record.metadata.correlation_id.as_bytes());
+    // No causation hashes as zero bytes, so it differs from a causation of the nil UUID.
+    field(
+        record
+            .metadata
+            .causation_id
+            .as_ref()
+            .map_or(&[][..], |c| c.as_bytes().as_slice()),
+    );
+    field(
+        record
+            .metadata
+            .request_id
+            .as_deref()
+            .unwrap_or("")
+            .as_bytes(),
+    );
+    field(
+        record
+            .recorded_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            .as_bytes(),
+    );
+    hex::encode(hasher.finalize())
+}
+
+/// Where an append landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendOutcome {
+    /// Position of the first event of the append.
+    pub first_position: u64,
+    /// Position of the last event of the append.
+    pub last_position: u64,
+    /// The stream's version after the append.
+    pub stream_version: StreamVersion,
+    /// True when every id was already stored and nothing was written.
+    pub duplicate: bool,
+}
+
+/// Which records `read_all` returns. Every set field must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadFilter {
+    /// Only records with a position greater than this.
+    pub after: u64,
+    /// Only records with a position at most this.
+    pub until: Option<u64>,
+    /// Only this exact stream.
+    pub stream: Option<String>,
+    /// Only streams starting with this prefix (e.g. `deployment-`).
+    pub stream_prefix: Option<String>,
+    /// Only these event types (any of them); empty means all.
+    pub event_types: Vec<String>,
+    /// Only events by this actor.
+    pub actor: Option<String>,
+    /// Only events recorded at or after this time.
+    pub recorded_from: Option<DateTime<Utc>>,
+    /// Only events recorded before this time.
+    pub recorded_to: Option<DateTime<Utc>>,
+    /// At most this many records; 0, or more than [`crate::MAX_READ_LIMIT`], means that cap.
+    pub limit: usize,
+}
+
+/// The result of recomputing the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    /// First position checked.
+    pub from: u64,
+    /// Last position checked.
+    pub to: u64,
+    /// How many records were checked.
+    pub checked: u64,
+    /// The first position whose hash, position or link does not match; `None` when intact.
+    pub first_bad_position: Option<u64>,
+    /// Why that position is bad.
+    pub reason: Option<String>,
+}

@@ -1,0 +1,1088 @@
+//! The embedded SQLite backend: one file, one writer thread with group commit, pooled readers.
+//!
+//! Architecture:
+//! - One dedicated writer thread owns the only write connection. Appends, checkpoint saves and
+//!   key-value puts are sent to it over a channel. It takes one request, drains whatever else is
+//!   already waiting (up to [`MAX_BATCH_EVENTS`] events), runs them all in ONE transaction with a
+//!   SAVEPOINT per request (a conflicting request is rolled back alone), commits once, and only
+//!   then answers every request: many concurrent appends share one fsync (group commit).
+//! - Because a single writer assigns positions (last + 1) inside its transactions, positions are
+//!   gapless and in commit order. After each commit the writer publishes the new head on a
+//!   `watch` channel, which is what subscriptions wait on.
+//! - Reads run on a small pool of read-only connections via `spawn_blocking`; WAL mode lets them
+//!   proceed while the writer commits.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use rusqlite::types::Value;
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, params};
+use tokio::sync::{oneshot, watch};
+use uuid::Uuid;
+
+use crate::{
+    AppendOutcome, EventStore, ExpectedVersion, GENESIS_HASH, MAX_READ_LIMIT, Metadata, NewEvent,
+    ReadFilter, Record, StoreError, StoreResult, StreamVersion, Subscription, VerifyReport,
+    chain_hash,
+};
+
+/// The most events the writer puts in one group-commit transaction (a single larger append is
+/// still committed whole, alone).
+pub const MAX_BATCH_EVENTS: usize = 1024;
+
+/// The schema version this code writes, kept in `PRAGMA user_version`.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The DDL of schema version 1. Public so that benchmarks and tools can build an identical bare
+/// table; the store applies it itself.
+pub const SCHEMA_SQL: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    position       INTEGER PRIMARY KEY,
+    stream         TEXT    NOT NULL,
+    version        INTEGER NOT NULL,
+    id             BLOB    NOT NULL UNIQUE,
+    event_type     TEXT    NOT NULL,
+    schema_version INTEGER NOT NULL,
+    payload        TEXT    NOT NULL,
+    actor          TEXT    NOT NULL,
+    correlation_id TEXT    NOT NULL,
+    causation_id   TEXT,
+    request_id     TEXT,
+    recorded_at    TEXT    NOT NULL,
+    hash           TEXT    NOT NULL,
+    UNIQUE (stream, version)
+);
+-- The index behind UNIQUE (stream, version) serves stream reads; every index also holds the
+-- rowid (position), so these return matches already in position order.
+CREATE INDEX IF NOT EXISTS events_event_type ON events (event_type);
+CREATE INDEX IF NOT EXISTS events_actor ON events (actor);
+CREATE INDEX IF NOT EXISTS events_recorded_at ON events (recorded_at);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    name     TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kv (
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
+";
+
+/// The insert the writer runs for every event. Public for the same reason as [`SCHEMA_SQL`].
+pub const INSERT_EVENT_SQL: &str = "INSERT INTO events (position, stream, version, id, \
+    event_type, schema_version, payload, actor, correlation_id, causation_id, request_id, \
+    recorded_at, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+const SELECT_RECORD: &str = "SELECT position, stream, version, id, event_type, schema_version, \
+    payload, actor, correlation_id, causation_id, request_id, recorded_at, hash FROM events";
+
+/// How long a connection waits for a lock held by another connection before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest the writer waits for more requests before committing a batch.
+const MAX_LINGER: Duration = Duration::from_millis(1);
+/// Idle read connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+/// Records a subscription fetches per read.
+const SUBSCRIPTION_PAGE: usize = 1000;
+
+fn backend(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(error.to_string())
+}
+
+/// Formats a time exactly as it is stored and hashed (RFC 3339, microseconds, `Z`).
+fn format_time(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Rounds up to the next microsecond, so that comparing stored (microsecond) times against the
+/// result gives the same answer as comparing against `time` itself.
+fn ceil_to_micros(time: DateTime<Utc>) -> DateTime<Utc> {
+    let truncated = time.trunc_subsecs(6);
+    if truncated < time {
+        truncated + chrono::Duration::microseconds(1)
+    } else {
+        truncated
+    }
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// The SQLite implementation of [`EventStore`]. Open it with [`SqliteStore::open`].
+pub struct SqliteStore {
+    requests: Mutex<Option<mpsc::Sender<WriteRequest>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    readers: Arc<ReaderPool>,
+    head: watch::Receiver<u64>,
+    closed: AtomicBool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the event log in the SQLite file at `path` and starts its
+    /// writer thread. Fails if the file holds a newer schema than this code knows.
+    pub async fn open(path: &Path) -> StoreResult<Arc<SqliteStore>> {
+        let path = path.to_path_buf();
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (requests_tx, requests_rx) = mpsc::channel();
+        let writer_path = path.clone();
+        let writer = std::thread::Builder::new()
+            .name("conveyor-store-writer".into())
+            .spawn(move || match Writer::open(&writer_path) {
+                Ok(writer) => {
+                    let _ = ready_tx.send(Ok(writer.head.subscribe()));
+                    writer.run(requests_rx);
+                }
+                Err(error) => {
+                    let _ = ready_tx.send(Err(error));
+                }
+            })
+            .map_err(backend)?;
+        let head = match ready_rx.await {
+            Ok(Ok(head)) => head,
+            Ok(Err(error)) => {
+                let _ = writer.join();
+                return Err(error);
+            }
+            Err(_) => {
+                return Err(StoreError::Backend(
+                    "the writer thread died while opening".into(),
+                ));
+            }
+        };
+        Ok(Arc::new(SqliteStore {
+            requests: Mutex::new(Some(requests_tx)),
+            writer: Mutex::new(Some(writer)),
+            readers: Arc::new(ReaderPool {
+                path,
+                idle: Mutex::new(Vec::new()),
+            }),
+            head,
+            closed: AtomicBool::new(false),
+        }))
+    }
+
+    fn check_open(&self) -> StoreResult<()> {
+        if self.closed.load(Ordering::Acquire) {
+            Err(StoreError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn write(&self, op: WriteOp) -> StoreResult<WriteOutput> {
+        self.check_open()?;
+        let (reply, answer) = oneshot::channel();
+        {
+            let requests = self.requests.lock().map_err(backend)?;
+            let sender = requests.as_ref().ok_or(StoreError::Closed)?;
+            sender
+                .send(WriteRequest { op, reply })
+                .map_err(|_| StoreError::Closed)?;
+        }
+        // The writer answers every request it takes; a dropped reply means it died.
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn unexpected_reply() -> StoreError {
+    StoreError::Backend("the writer answered with the wrong kind of reply".into())
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> StoreResult<AppendOutcome> {
+        validate_append(stream, &events)?;
+        // Serialize here, on the caller's task, to keep the single writer's work short.
+        let events = events.into_iter().map(PreparedEvent::new).collect();
+        let op = WriteOp::Append {
+            stream: stream.to_owned(),
+            expected,
+            events,
+        };
+        match self.write(op).await? {
+            WriteOutput::Appended(outcome) => Ok(outcome),
+            _ => Err(unexpected_reply()),
+        }
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &str,
+        after_version: StreamVersion,
+    ) -> StoreResult<Vec<Record>> {
+        self.check_open()?;
+        let stream = stream.to_owned();
+        self.readers
+            .run(move |conn| {
+                let mut statement = conn
+                    .prepare_cached(&format!(
+                        "{SELECT_RECORD} WHERE stream = ?1 AND version > ?2 ORDER BY version"
+                    ))
+                    .map_err(backend)?;
+                collect_records(statement.query(params![stream, to_i64(after_version)]))
+            })
+            .await
+    }
+
+    async fn read_all(&self, filter: &ReadFilter) -> StoreResult<Vec<Record>> {
+        self.check_open()?;
+        let filter = filter.clone();
+        self.readers
+            .run(move |conn| read_all_on(conn, &filter))
+            .await
+    }
+
+    async fn head(&self) -> StoreResult<u64> {
+        self.check_open()?;
+        Ok(*self.head.borrow())
+    }
+
+    async fn stream_version(&self, stream: &str) -> StoreResult<StreamVersion> {
+        self.check_open()?;
+        let stream = stream.to_owned();
+        self.readers
+            .run(move |conn| stream_version_on(conn, &stream))
+            .await
+    }
+
+    async fn subscribe(&self, after: u64) -> StoreResult<Box<dyn Subscription>> {
+        self.check_open()?;
+        // Take the head receiver before the first read, so no commit can slip between them.
+        let mut head = self.head.clone();
+        head.mark_unchanged();
+        Ok(Box::new(SqliteSubscription {
+            readers: self.readers.clone(),
+            head,
+            last_delivered: after,
+            buffered: VecDeque::new(),
+        }))
+    }
+
+    async fn verify(&self, from: u64, to: Option<u64>) -> StoreResult<VerifyReport> {
+        self.check_open()?;
+        let head = *self.head.borrow();
+        self.readers
+            .run(move |conn| verify_on(conn, from, to, head))
+            .await
+    }
+
+    async fn load_checkpoint(&self, name: &str) -> StoreResult<u64> {
+        self.check_open()?;
+        let name = name.to_owned();
+        self.readers
+            .run(move |conn| {
+                conn.prepare_cached("SELECT position FROM checkpoints WHERE name = ?1")
+                    .and_then(|mut s| s.query_row([name], |row| row.get::<_, u64>(0)).optional())
+                    .map(|position| position.unwrap_or(0))
+                    .map_err(backend)
+            })
+            .await
+    }
+
+    async fn save_checkpoint(&self, name: &str, position: u64) -> StoreResult<()> {
+        let op = WriteOp::SaveCheckpoint {
+            name: name.to_owned(),
+            position,
+        };
+        match self.write(op).await? {
+            WriteOutput::Saved => Ok(()),
+            _ => Err(unexpected_reply()),
+        }
+    }
+
+    async fn kv_get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        self.check_open()?;
+        let key = key.to_owned();
+        self.readers
+            .run(move |conn| {
+                conn.prepare_cached("SELECT value FROM kv WHERE key = ?1")
+                    .and_then(|mut s| s.query_row([key], |row| row.get(0)).optional())
+                    .map_err(backend)
+            })
+            .await
+    }
+
+    async fn kv_put_if_absent(&self, key: &str, value: Vec<u8>) -> StoreResult<Vec<u8>> {
+        let op = WriteOp::KvPutIfAbsent {
+            key: key.to_owned(),
+            value,
+        };
+        match self.write(op).await? {
+            WriteOutput::Value(value) => Ok(value),
+            _ => Err(unexpected_reply()),
+        }
+    }
+
+    async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        // Dropping the only long-lived sender lets the writer drain what is queued and stop.
+        if let Ok(mut requests) = self.requests.lock() {
+            requests.take();
+        }
+        let writer = self.writer.lock().ok().and_then(|mut writer| writer.take());
+        if let Some(writer) = writer {
+            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        }
+    }
+}
+
+fn validate_append(stream: &str, events: &[NewEvent]) -> StoreResult<()> {
+    if stream.is_empty() {
+        return Err(StoreError::Invalid("the stream name is empty".into()));
+    }
+    if events.is_empty() {
+        return Err(StoreError::Invalid(
+            "an append needs at least one event".into(),
+        ));
+    }
+    let mut ids = std::collections::HashSet::with_capacity(events.len());
+    for event in events {
+        if !ids.insert(event.id) {
+            return Err(StoreError::Invalid(format!(
+                "event id {} appears twice",
+                event.id
+            )));
+        }
+        if event.event_type.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "event {} has an empty type",
+                event.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The writer.
+
+/// An event with the text columns that do not depend on its place in the log.
+struct PreparedEvent {
+    event: NewEvent,
+    payload_text: String,
+    correlation_id_text: String,
+    causation_id_text: Option<String>,
+}
+
+impl PreparedEvent {
+    fn new(event: NewEvent) -> PreparedEvent {
+        PreparedEvent {
+            payload_text: event.payload.to_string(),
+            correlation_id_text: event.metadata.correlation_id.to_string(),
+            causation_id_text: event.metadata.causation_id.map(|id| id.to_string()),
+            event,
+        }
+    }
+}
+
+enum WriteOp {
+    Append {
+        stream: String,
+        expected: ExpectedVersion,
+        events: Vec<PreparedEvent>,
+    },
+    SaveCheckpoint {
+        name: String,
+        position: u64,
+    },
+    KvPutIfAbsent {
+        key: String,
+        value: Vec<u8>,
+    },
+}
+
+enum WriteOutput {
+    Appended(AppendOutcome),
+    Saved,
+    Value(Vec<u8>),
+}
+
+struct WriteRequest {
+    op: WriteOp,
+    reply: oneshot::Sender<StoreResult<WriteOutput>>,
+}
+
+impl WriteRequest {
+    fn event_count(&self) -> usize {
+        match &self.op {
+            WriteOp::Append { events, .. } => events.len(),
+            _ => 1,
+        }
+    }
+}
+
+/// Where a stored event id lives.
+struct StoredId {
+    position: u64,
+    stream: String,
+    version: StreamVersion,
+}
+
+struct Writer {
+    conn: Connection,
+    last_position: u64,
+    last_hash: String,
+    /// Recorded-at never goes backwards, even if the wall clock does, so time filters agree with
+    /// position order.
+    last_recorded_at: DateTime<Utc>,
+    head: watch::Sender<u64>,
+}
+
+impl Writer {
+    fn open(path: &Path) -> StoreResult<Writer> {
+        let conn = Connection::open(path).map_err(backend)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+        // WAL lets readers run during commits; FULL fsyncs the WAL on every commit, so an
+        // acknowledged append survives power loss, not just a process crash.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(backend)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Backend(format!(
+                "could not enable WAL mode (got {mode})"
+            )));
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL;")
+            .map_err(backend)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        migrate(&conn)?;
+        let last: Option<(u64, String, String)> = conn
+            .query_row(
+                "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()
+            .map_err(backend)?;
+        let (last_position, last_hash, last_recorded_at) = match last {
+            Some((position, hash, recorded_at)) => (position, hash, parse_time(&recorded_at)?),
+            None => (0, GENESIS_HASH.to_owned(), DateTime::<Utc>::UNIX_EPOCH),
+        };
+        let (head, _) = watch::channel(last_position);
+        Ok(Writer {
+            conn,
+            last_position,
+            last_hash,
+            last_recorded_at,
+            head,
+        })
+    }
+
+    fn run(mut self, requests: mpsc::Receiver<WriteRequest>) {
+        let (mut batches, mut taken) = (0u64, 0u64);
+        // The callers answered by the last commit are likely to send again right away; waiting a
+        // moment for them (at most one commit's duration) keeps batches full under concurrent
+        // load instead of alternating between a tiny and a large batch. A lone sequential caller
+        // (last batch of 1) never waits.
+        let mut expected_requests = 1usize;
+        let mut last_commit = Duration::ZERO;
+        // `recv` fails once every sender is gone and the queue is empty: that is the shutdown.
+        while let Ok(first) = requests.recv() {
+            let linger_until = std::time::Instant::now() + last_commit.min(MAX_LINGER);
+            let mut events = first.event_count();
+            let mut batch = vec![first];
+            while events < MAX_BATCH_EVENTS {
+                let next = match requests.try_recv() {
+                    Ok(request) => Some(request),
+                    Err(mpsc::TryRecvError::Disconnected) => None,
+                    Err(mpsc::TryRecvError::Empty) if batch.len() < expected_requests => {
+                        let now = std::time::Instant::now();
+                        if now >= linger_until {
+                            None
+                        } else {
+                            requests.recv_timeout(linger_until - now).ok()
+                        }
+                    }
+                    Err(mpsc::TryRecvError::Empty) => None,
+                };
+                let Some(request) = next else { break };
+                events += request.event_count();
+                batch.push(request);
+            }
+            batches += 1;
+            taken += batch.len() as u64;
+            expected_requests = batch.len();
+            let started = std::time::Instant::now();
+            self.commit_batch(batch);
+            last_commit = started.elapsed();
+        }
+        tracing::debug!(batches, requests = taken, "event store writer stopped");
+        if std::env::var_os("STORE_DEBUG").is_some() {
+            eprintln!("batches {batches} requests {taken}");
+        }
+    }
+
+    fn commit_batch(&mut self, batch: Vec<WriteRequest>) {
+        let before = (
+            self.last_position,
+            self.last_hash.clone(),
+            self.last_recorded_at,
+        );
+        let recorded_at = Utc::now().trunc_subsecs(6).max(self.last_recorded_at);
+        if let Err(error) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+            let error = error.to_string();
+            for request in batch {
+                let _ = request.reply.send(Err(StoreError::Backend(error.clone())));
+            }
+            return;
+        }
+        let mut answered = Vec::with_capacity(batch.len());
+        for WriteRequest { op, reply } in batch {
+            let result = self.apply_in_savepoint(op, recorded_at);
+            answered.push((reply, result));
+        }
+        match self.conn.execute_batch("COMMIT") {
+            Ok(()) => {
+                if self.last_position != before.0 {
+                    self.last_recorded_at = recorded_at;
+                    self.head.send_replace(self.last_position);
+                }
+                for (reply, result) in answered {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "event store commit failed");
+                let _ = self.conn.execute_batch("ROLLBACK");
+                (self.last_position, self.last_hash, self.last_recorded_at) = before;
+                let error = error.to_string();
+                for (reply, _) in answered {
+                    let _ = reply.send(Err(StoreError::Backend(error.clone())));
+                }
+            }
+        }
+    }
+
+    /// Runs one request inside its own savepoint: on failure only its writes are undone.
+    fn apply_in_savepoint(
+        &mut self,
+        op: WriteOp,
+        recorded_at: DateTime<Utc>,
+    ) -> StoreResult<WriteOutput> {
+        let before = (self.last_position, self.last_hash.clone());
+        // A request of one write statement needs no savepoint: SQLite undoes a failed
+        // statement by itself and the transaction goes on.
+        let savepoint = matches!(&op, WriteOp::Append { events, .. } if events.len() > 1);
+        if savepoint {
+            self.run_cached("SAVEPOINT request")?;
+        }
+        let result = match op {
+            WriteOp::Append {
+                stream,
+                expected,
+                events,
+            } => self
+                .append(&stream, expected, events, recorded_at)
+                .map(WriteOutput::Appended),
+            WriteOp::SaveCheckpoint { name, position } => self
+                .conn
+                .prepare_cached(
+                    "INSERT INTO checkpoints (name, position) VALUES (?1, ?2) \
+                     ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                )
+                .and_then(|mut s| s.execute(params![name, to_i64(position)]))
+                .map(|_| WriteOutput::Saved)
+                .map_err(backend),
+            WriteOp::KvPutIfAbsent { key, value } => self
+                .conn
+                .prepare_cached(
+                    "INSERT INTO kv (key, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                )
+                .and_then(|mut s| s.execute(params![key, value]))
+                .and_then(|_| {
+                    self.conn
+                        .prepare_cached("SELECT value FROM kv WHERE key = ?1")?
+                        .query_row([key], |row| row.get(0))
+                })
+                .map(WriteOutput::Value)
+                .map_err(backend),
+        };
+        match result {
+            Ok(output) => {
+                if savepoint {
+                    self.run_cached("RELEASE request")?;
+                }
+                Ok(output)
+            }
+            Err(error) => {
+                (self.last_position, self.last_hash) = before;
+                if savepoint {
+                    self.run_cached("ROLLBACK TO request")?;
+                    self.run_cached("RELEASE request")?;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    fn run_cached(&self, sql: &str) -> StoreResult<()> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute([]))
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    fn lookup_id(&self, id: Uuid) -> StoreResult<Option<StoredId>> {
+        self.conn
+            .prepare_cached("SELECT position, stream, version FROM events WHERE id = ?1")
+            .and_then(|mut s| {
+                s.query_row([id.as_bytes().as_slice()], |row| {
+                    Ok(StoredId {
+                        position: row.get(0)?,
+                        stream: row.get(1)?,
+                        version: row.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(backend)
+    }
+
+    fn append(
+        &mut self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        recorded_at: DateTime<Utc>,
+    ) -> StoreResult<AppendOutcome> {
+        // One indexed lookup decides "new or retry"; a later id that is already stored makes
+        // the insert fail on the UNIQUE index, which is reported as a mismatch below.
+        if let Some(first) = self.lookup_id(events[0].id)? {
+            return self.duplicate_outcome(stream, &events, first);
+        }
+        // Reads inside the transaction see earlier requests of this batch.
+        let current = stream_version_on(&self.conn, stream)?;
+        let matches = match expected {
+            ExpectedVersion::Any => true,
+            ExpectedVersion::NoStream => current == 0,
+            ExpectedVersion::Exact(version) => current == version,
+        };
+        if !matches {
+            return Err(StoreError::Conflict {
+                stream: stream.to_owned(),
+                expected,
+                actual: current,
+            });
+        }
+        let recorded_at_text = format_time(recorded_at);
+        let first_position = self.last_position + 1;
+        let mut version = current;
+        let mut insert = self
+            .conn
+            .prepare_cached(INSERT_EVENT_SQL)
+            .map_err(backend)?;
+        for event in events {
+            version += 1;
+            let record = Record {
+                position: self.last_position + 1,
+                stream: stream.to_owned(),
+                version,
+                id: event.id,
+                event_type: event.event_type,
+                schema_version: event.schema_version,
+                payload: event.payload,
+                metadata: event.metadata,
+                recorded_at,
+                hash: String::new(),
+            };
+            let hash = chain_hash(&self.last_hash, &record);
+            let inserted = insert.execute(params![
+                to_i64(record.position),
+                record.stream,
+                to_i64(record.version),
+                record.id.as_bytes().as_slice(),
+                record.event_type,
+                record.schema_version,
+                record.payload.to_string(),
+                record.metadata.actor,
+                record.metadata.correlation_id.to_string(),
+                record.metadata.causation_id.map(|id| id.to_string()),
+                record.metadata.request_id,
+                recorded_at_text,
+                hash,
+            ]);
+            if let Err(error) = inserted {
+                let unique_violation = matches!(
+                    &error,
+                    rusqlite::Error::SqliteFailure(failure, _)
+                        if failure.code == ErrorCode::ConstraintViolation
+                );
+                drop(insert);
+                if unique_violation && self.lookup_id(record.id)?.is_some() {
+                    return Err(StoreError::IdempotencyMismatch { id: record.id });
+                }
+                return Err(backend(error));
+            }
+            self.last_position = record.position;
+            self.last_hash = hash;
+        }
+        Ok(AppendOutcome {
+            first_position,
+            last_position: self.last_position,
+            stream_version: version,
+            duplicate: false,
+        })
+    }
+
+    /// The first id is stored: the append is a retry only if every id is stored, in this
+    /// stream, in this order, one after the other.
+    fn duplicate_outcome(
+        &self,
+        stream: &str,
+        events: &[NewEvent],
+        first: StoredId,
+    ) -> StoreResult<AppendOutcome> {
+        if first.stream != stream {
+            return Err(StoreError::IdempotencyMismatch { id: events[0].id });
+        }
+        let mut last = (first.position, first.version);
+        for (offset, event) in (1u64..).zip(&events[1..]) {
+            match self.lookup_id(event.id)? {
+                Some(stored)
+                    if stored.stream == stream
+                        && stored.position == first.position + offset
+                        && stored.version == first.version + offset =>
+                {
+                    last = (stored.position, stored.version);
+                }
+                Some(_) => return Err(StoreError::IdempotencyMismatch { id: event.id }),
+                // Part of the call is new: it is neither a fresh append nor a retry.
+                None => return Err(StoreError::IdempotencyMismatch { id: events[0].id }),
+            }
+        }
+        Ok(AppendOutcome {
+            first_position: first.position,
+            last_position: last.0,
+            stream_version: last.1,
+            duplicate: true,
+        })
+    }
+}
+
+fn migrate(conn: &Connection) -> StoreResult<()> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(backend)?;
+    match version {
+        0 => conn
+            .execute_batch(&format!(
+                "BEGIN IMMEDIATE; {SCHEMA_SQL} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            ))
+            .map_err(|error| {
+                let _ = conn.execute_batch("ROLLBACK");
+                backend(error)
+            }),
+        SCHEMA_VERSION => Ok(()),
+        newer => Err(StoreError::Backend(format!(
+            "the database has schema version {newer}; this build knows up to {SCHEMA_VERSION}"
+        ))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readers.
+
+/// Read-only connections, opened on demand and kept for reuse.
+struct ReaderPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReaderPool {
+    /// Runs `read` on a pooled connection on tokio's blocking pool.
+    async fn run<T, F>(self: &Arc<Self>, read: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.take()?;
+            let result = read(&conn);
+            pool.give_back(conn);
+            result
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    fn take(&self) -> StoreResult<Connection> {
+        if let Some(conn) = self.idle.lock().map_err(backend)?.pop() {
+            return Ok(conn);
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(backend)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < MAX_IDLE_READERS
+        {
+            idle.push(conn);
+        }
+    }
+}
+
+fn parse_time(text: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|error| backend(format!("bad recorded_at {text:?}: {error}")))
+}
+
+fn record_from_row(row: &Row<'_>) -> StoreResult<Record> {
+    let id: Vec<u8> = row.get(3).map_err(backend)?;
+    let payload: String = row.get(6).map_err(backend)?;
+    let correlation_id: String = row.get(8).map_err(backend)?;
+    let causation_id: Option<String> = row.get(9).map_err(backend)?;
+    let recorded_at: String = row.get(11).map_err(backend)?;
+    let parse_uuid = |text: &str| Uuid::parse_str(text).map_err(backend);
+    Ok(Record {
+        position: row.get(0).map_err(backend)?,
+        stream: row.get(1).map_err(backend)?,
+        version: row.get(2).map_err(backend)?,
+        id: Uuid::from_slice(&id).map_err(backend)?,
+        event_type: row.get(4).map_err(backend)?,
+        schema_version: row.get(5).map_err(backend)?,
+        payload: serde_json::from_str(&payload).map_err(backend)?,
+        metadata: Metadata {
+            actor: row.get(7).map_err(backend)?,
+            correlation_id: parse_uuid(&correlation_id)?,
+            causation_id: causation_id.as_deref().map(parse_uuid).transpose()?,
+            request_id: row.get(10).map_err(backend)?,
+        },
+        recorded_at: parse_time(&recorded_at)?,
+        hash: row.get(12).map_err(backend)?,
+    })
+}
+
+fn collect_records(rows: rusqlite::Result<rusqlite::Rows<'_>>) -> StoreResult<Vec<Record>> {
+    let mut rows = rows.map_err(backend)?;
+    let mut records = Vec::new();
+    while let Some(row) = rows.next().map_err(backend)? {
+        records.push(record_from_row(row)?);
+    }
+    Ok(records)
+}
+
+fn stream_version_on(conn: &Connection, stream: &str) -> StoreResult<StreamVersion> {
+    conn.prepare_cached("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?1")
+        .and_then(|mut s| s.query_row([stream], |row| row.get(0)))
+        .map_err(backend)
+}
+
+fn read_all_on(conn: &Connection, filter: &ReadFilter) -> StoreResult<Vec<Record>> {
+    let mut sql = format!("{SELECT_RECORD} WHERE position > ?");
+    let mut values = vec![Value::Integer(to_i64(filter.after))];
+    if let Some(until) = filter.until {
+        sql.push_str(" AND position <= ?");
+        values.push(Value::Integer(to_i64(until)));
+    }
+    if let Some(stream) = &filter.stream {
+        sql.push_str(" AND stream = ?");
+        values.push(Value::Text(stream.clone()));
+    }
+    if let Some(prefix) = &filter.stream_prefix {
+        sql.push_str(" AND substr(stream, 1, length(?)) = ?");
+        values.push(Value::Text(prefix.clone()));
+        values.push(Value::Text(prefix.clone()));
+    }
+    if !filter.event_types.is_empty() {
+        let marks = vec!["?"; filter.event_types.len()].join(", ");
+        sql.push_str(&format!(" AND event_type IN ({marks})"));
+        values.extend(filter.event_types.iter().cloned().map(Value::Text));
+    }
+    if let Some(actor) = &filter.actor {
+        sql.push_str(" AND actor = ?");
+        values.push(Value::Text(actor.clone()));
+    }
+    if let Some(from) = filter.recorded_from {
+        sql.push_str(" AND recorded_at >= ?");
+        values.push(Value::Text(format_time(ceil_to_micros(from))));
+    }
+    if let Some(to) = filter.recorded_to {
+        sql.push_str(" AND recorded_at < ?");
+        values.push(Value::Text(format_time(ceil_to_micros(to))));
+    }
+    let limit = if filter.limit == 0 {
+        MAX_READ_LIMIT
+    } else {
+        filter.limit.min(MAX_READ_LIMIT)
+    };
+    sql.push_str(" ORDER BY position LIMIT ?");
+    values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    let mut statement = conn.prepare_cached(&sql).map_err(backend)?;
+    collect_records(statement.query(rusqlite::params_from_iter(values)))
+}
+
+fn verify_on(
+    conn: &Connection,
+    from: u64,
+    to: Option<u64>,
+    head: u64,
+) -> StoreResult<VerifyReport> {
+    let from = from.max(1);
+    let to = to.map_or(head, |to| to.min(head));
+    let mut report = VerifyReport {
+        from,
+        to,
+        checked: 0,
+        first_bad_position: None,
+        reason: None,
+    };
+    if from > to {
+        return Ok(report);
+    }
+    let mut previous_hash = if from == 1 {
+        GENESIS_HASH.to_owned()
+    } else {
+        let stored: Option<String> = conn
+            .prepare_cached("SELECT hash FROM events WHERE position = ?1")
+            .and_then(|mut s| s.query_row([to_i64(from - 1)], |row| row.get(0)).optional())
+            .map_err(backend)?;
+        match stored {
+            Some(hash) => hash,
+            None => {
+                report.first_bad_position = Some(from - 1);
+                report.reason = Some(format!("position {} is missing", from - 1));
+                return Ok(report);
+            }
+        }
+    };
+    let mut statement = conn
+        .prepare_cached(&format!(
+            "{SELECT_RECORD} WHERE position >= ?1 AND position <= ?2 ORDER BY position"
+        ))
+        .map_err(backend)?;
+    let mut rows = statement
+        .query(params![to_i64(from), to_i64(to)])
+        .map_err(backend)?;
+    let mut expected_position = from;
+    let fail = |report: &mut VerifyReport, position: u64, reason: String| {
+        report.first_bad_position = Some(position);
+        report.reason = Some(reason);
+    };
+    while let Some(row) = rows.next().map_err(backend)? {
+        let record = match record_from_row(row) {
+            Ok(record) => record,
+            Err(error) => {
+                let position = row.get::<_, u64>(0).unwrap_or(expected_position);
+                fail(
+                    &mut report,
+                    position.min(expected_position),
+                    format!("unreadable: {error}"),
+                );
+                return Ok(report);
+            }
+        };
+        if record.position != expected_position {
+            let reason = format!("position {expected_position} is missing");
+            fail(&mut report, expected_position, reason);
+            return Ok(report);
+        }
+        let recomputed = record.expected_hash(&previous_hash);
+        if recomputed != record.hash {
+            let reason = format!(
+                "stored hash {} but contents hash to {recomputed}",
+                record.hash
+            );
+            fail(&mut report, record.position, reason);
+            return Ok(report);
+        }
+        previous_hash = recomputed;
+        report.checked += 1;
+        expected_position += 1;
+    }
+    if expected_position <= to {
+        let reason = format!("position {expected_position} is missing");
+        fail(&mut report, expected_position, reason);
+    }
+    Ok(report)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscriptions.
+
+struct SqliteSubscription {
+    readers: Arc<ReaderPool>,
+    head: watch::Receiver<u64>,
+    last_delivered: u64,
+    buffered: VecDeque<Record>,
+}
+
+impl SqliteSubscription {
+    async fn fetch(&mut self) -> StoreResult<()> {
+        let filter = ReadFilter {
+            after: self.last_delivered,
+            limit: SUBSCRIPTION_PAGE,
+            ..ReadFilter::default()
+        };
+        let records = self
+            .readers
+            .run(move |conn| read_all_on(conn, &filter))
+            .await?;
+        self.buffered.extend(records);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Subscription for SqliteSubscription {
+    async fn next(&mut self) -> StoreResult<Record> {
+        loop {
+            if let Some(record) = self.buffered.pop_front() {
+                self.last_delivered = record.position;
+                return Ok(record);
+            }
+            // Mark the head seen BEFORE reading: a commit published earlier is visible to the
+            // read below, and one published later wakes `changed`. Nothing slips between.
+            self.head.borrow_and_update();
+            self.fetch().await?;
+            if !self.buffered.is_empty() {
+                continue;
+            }
+            if self.head.changed().await.is_err() {
+                // The writer stopped: deliver whatever it committed last, then report it.
+                self.fetch().await?;
+                if self.buffered.is_empty() {
+                    return Err(StoreError::Closed);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ceiling_keeps_whole_microseconds_and_rounds_up_the_rest() {
+        let whole = DateTime::parse_from_rfc3339("2025-01-01T00:00:00.123456Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(ceil_to_micros(whole), whole);
+        let finer = DateTime::parse_from_rfc3339("2025-01-01T00:00:00.1234561Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            format_time(ceil_to_micros(finer)),
+            "2025-01-01T00:00:00.123457Z"
+        );
+    }
+}
