@@ -321,6 +321,25 @@ impl Engine {
         wait_for(&self.inner.reacted, position).await
     }
 
+    /// Waits until the workflow has settled after a write at `position`: the process manager
+    /// has handled it and whatever its reactions appended, and the read model holds all of it.
+    /// So a caller that pushes and then lists builds sees the build it queued.
+    pub async fn settle(&self, position: u64) -> Result<(), EngineError> {
+        self.wait_reacted(position).await?;
+        // Reactions append after their cause; follow them for a few rounds (push -> build,
+        // build -> release -> deployment) without chasing an endless stream of other writes.
+        let mut reached = position;
+        for _ in 0..4 {
+            let head = self.inner.store.head().await?;
+            if head <= reached {
+                break;
+            }
+            self.wait_reacted(head).await?;
+            reached = head;
+        }
+        self.wait_applied(reached).await
+    }
+
     // ----- the log follower and the process manager -----
 
     async fn follow_log(
@@ -633,7 +652,7 @@ impl Engine {
                 .await
             {
                 Ok(outcome) => {
-                    self.wait_applied(outcome.last_position).await?;
+                    self.settle(outcome.last_position).await?;
                     return Ok(outcome);
                 }
                 Err(EngineError::Conflict { .. })
@@ -757,10 +776,7 @@ impl Engine {
                 EventIds::Fresh,
             )
             .await?;
-        self.wait_reacted(outcome.last_position).await?;
-        // The builds were appended after the push; wait until the model holds them too.
-        let head = self.inner.store.head().await?;
-        self.wait_applied(head).await?;
+        self.settle(outcome.last_position).await?;
         let builds = self.read(|m| {
             m.builds_by_push
                 .get(&push_id)
@@ -827,8 +843,10 @@ impl Engine {
         version: Option<String>,
     ) -> Result<ReleaseView, EngineError> {
         let release_id = new_event_id();
-        self.create_release_with_id(ctx, release_id, build_id, version, EventIds::Fresh)
+        let outcome = self
+            .create_release_with_id(ctx, release_id, build_id, version, EventIds::Fresh)
             .await?;
+        self.settle(outcome.last_position).await?;
         self.get_release(release_id)
     }
 
@@ -869,6 +887,8 @@ impl Engine {
                 created_by: ctx.actor.subject.clone(),
             })?)
         })?;
+        // No waiting for the read model here: the process manager calls this from the task
+        // that applies the log, which would wait for itself.
         let outcome = self
             .append(
                 ctx,
@@ -878,7 +898,6 @@ impl Engine {
                 ids,
             )
             .await?;
-        self.wait_applied(outcome.last_position).await?;
         Ok(outcome)
     }
 
@@ -915,16 +934,18 @@ impl Engine {
         environment: EnvironmentName,
     ) -> Result<DeploymentView, EngineError> {
         let id = new_event_id();
-        self.request_deployment_with_id(
-            ctx,
-            id,
-            release_id,
-            environment,
-            DeploymentKind::Deploy,
-            None,
-            EventIds::Fresh,
-        )
-        .await?;
+        let outcome = self
+            .request_deployment_with_id(
+                ctx,
+                id,
+                release_id,
+                environment,
+                DeploymentKind::Deploy,
+                None,
+                EventIds::Fresh,
+            )
+            .await?;
+        self.settle(outcome.last_position).await?;
         self.get_deployment(id)
     }
 
@@ -968,6 +989,7 @@ impl Engine {
                 })?,
             )
         })?;
+        // As for releases: callers other than the log follower wait for the read model.
         let outcome = self
             .append(
                 ctx,
@@ -977,7 +999,6 @@ impl Engine {
                 ids,
             )
             .await?;
-        self.wait_applied(outcome.last_position).await?;
         Ok(outcome)
     }
 
@@ -1089,16 +1110,18 @@ impl Engine {
             ..ctx.clone()
         };
         let id = new_event_id();
-        self.request_deployment_with_id(
-            &ctx,
-            id,
-            target.release_id,
-            environment,
-            DeploymentKind::Rollback,
-            Some(current.deployment_id),
-            EventIds::Fresh,
-        )
-        .await?;
+        let outcome = self
+            .request_deployment_with_id(
+                &ctx,
+                id,
+                target.release_id,
+                environment,
+                DeploymentKind::Rollback,
+                Some(current.deployment_id),
+                EventIds::Fresh,
+            )
+            .await?;
+        self.settle(outcome.last_position).await?;
         self.get_deployment(id)
     }
 

@@ -176,7 +176,9 @@ fn main() {
                     .and_then(|n| n.parse().ok())
                     .expect("--events N");
             }
-            other => panic!("unknown argument {other}; usage: store_bench [--events N] [--only CASE-SUBSTRING]"),
+            other => panic!(
+                "unknown argument {other}; usage: store_bench [--events N] [--only CASE-SUBSTRING]"
+            ),
         }
     }
     // Single-event cases wait for one fsync each; a tenth of the events keeps the run short.
@@ -212,7 +214,10 @@ fn main() {
             ("64 concurrent single-event appenders", events, 64, true),
         ];
         for (case_index, (case, total, size, is_concurrent)) in cases.into_iter().enumerate() {
-            if only.as_ref().is_some_and(|only| !case.contains(only.as_str())) {
+            if only
+                .as_ref()
+                .is_some_and(|only| !case.contains(only.as_str()))
+            {
                 continue;
             }
             let per_round = total / ROUNDS;

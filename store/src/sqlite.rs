@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crate::{
     AppendOutcome, EventStore, ExpectedVersion, GENESIS_HASH, MAX_READ_LIMIT, Metadata, NewEvent,
     ReadFilter, Record, StoreError, StoreResult, StreamVersion, Subscription, VerifyReport,
-    chain_hash,
+    record::chain_hash_with_payload,
 };
 
 /// The most events the writer puts in one group-commit transaction (a single larger append is
@@ -653,12 +653,12 @@ impl Writer {
         &mut self,
         stream: &str,
         expected: ExpectedVersion,
-        events: Vec<NewEvent>,
+        events: Vec<PreparedEvent>,
         recorded_at: DateTime<Utc>,
     ) -> StoreResult<AppendOutcome> {
         // One indexed lookup decides "new or retry"; a later id that is already stored makes
         // the insert fail on the UNIQUE index, which is reported as a mismatch below.
-        if let Some(first) = self.lookup_id(events[0].id)? {
+        if let Some(first) = self.lookup_id(events[0].event.id)? {
             return self.duplicate_outcome(stream, &events, first);
         }
         // Reads inside the transaction see earlier requests of this batch.
@@ -682,7 +682,8 @@ impl Writer {
             .conn
             .prepare_cached(INSERT_EVENT_SQL)
             .map_err(backend)?;
-        for event in events {
+        for prepared in events {
+            let event = prepared.event;
             version += 1;
             let record = Record {
                 position: self.last_position + 1,
@@ -696,7 +697,7 @@ impl Writer {
                 recorded_at,
                 hash: String::new(),
             };
-            let hash = chain_hash(&self.last_hash, &record);
+            let hash = chain_hash_with_payload(&self.last_hash, &record, &prepared.payload_text);
             let inserted = insert.execute(params![
                 to_i64(record.position),
                 record.stream,
@@ -704,10 +705,10 @@ impl Writer {
                 record.id.as_bytes().as_slice(),
                 record.event_type,
                 record.schema_version,
-                record.payload.to_string(),
+                prepared.payload_text,
                 record.metadata.actor,
-                record.metadata.correlation_id.to_string(),
-                record.metadata.causation_id.map(|id| id.to_string()),
+                prepared.correlation_id_text,
+                prepared.causation_id_text,
                 record.metadata.request_id,
                 recorded_at_text,
                 hash,
@@ -740,15 +741,17 @@ impl Writer {
     fn duplicate_outcome(
         &self,
         stream: &str,
-        events: &[NewEvent],
+        events: &[PreparedEvent],
         first: StoredId,
     ) -> StoreResult<AppendOutcome> {
         if first.stream != stream {
-            return Err(StoreError::IdempotencyMismatch { id: events[0].id });
+            return Err(StoreError::IdempotencyMismatch {
+                id: events[0].event.id,
+            });
         }
         let mut last = (first.position, first.version);
         for (offset, event) in (1u64..).zip(&events[1..]) {
-            match self.lookup_id(event.id)? {
+            match self.lookup_id(event.event.id)? {
                 Some(stored)
                     if stored.stream == stream
                         && stored.position == first.position + offset
@@ -756,9 +759,13 @@ impl Writer {
                 {
                     last = (stored.position, stored.version);
                 }
-                Some(_) => return Err(StoreError::IdempotencyMismatch { id: event.id }),
+                Some(_) => return Err(StoreError::IdempotencyMismatch { id: event.event.id }),
                 // Part of the call is new: it is neither a fresh append nor a retry.
-                None => return Err(StoreError::IdempotencyMismatch { id: events[0].id }),
+                None => {
+                    return Err(StoreError::IdempotencyMismatch {
+                        id: events[0].event.id,
+                    });
+                }
             }
         }
         Ok(AppendOutcome {
