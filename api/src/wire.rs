@@ -60,6 +60,7 @@ impl PageQuery {
 
 /// Who must approve deployments into an environment.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[schema(as = ApprovalPolicy)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalPolicyDto {
     /// Distinct approvals (by subjects holding `approve:<env>`) needed before deploying.
@@ -128,6 +129,7 @@ impl From<Tracked<EnvironmentState>> for Environment {
 
 /// One build step.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = BuildStep)]
 #[serde(deny_unknown_fields)]
 pub struct BuildStepDto {
     /// Name.
@@ -141,6 +143,7 @@ pub struct BuildStepDto {
 
 /// One deployment step.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = DeploymentStep)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentStepDto {
     /// Name.
@@ -151,6 +154,7 @@ pub struct DeploymentStepDto {
 
 /// A variable. Sensitive values are write-only: responses show `********`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Variable)]
 #[serde(deny_unknown_fields)]
 pub struct VariableDto {
     /// Name.
@@ -164,6 +168,7 @@ pub struct VariableDto {
 
 /// One lifecycle stage.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = LifecycleStage)]
 #[serde(deny_unknown_fields)]
 pub struct LifecycleStageDto {
     /// Environment name.
@@ -380,6 +385,7 @@ pub struct PushAccepted {
 
 /// A build status.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[schema(as = BuildStatus)]
 #[serde(rename_all = "snake_case")]
 pub enum BuildStatusDto {
     /// Waiting for an agent.
@@ -408,6 +414,7 @@ impl From<BuildStatus> for BuildStatusDto {
 
 /// A content-addressed artifact.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[schema(as = Artifact)]
 #[serde(deny_unknown_fields)]
 pub struct ArtifactDto {
     /// Relative file name.
@@ -426,6 +433,7 @@ impl From<&Artifact> for ArtifactDto {
 
 /// How a step ended.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[schema(as = StepOutcome)]
 #[serde(rename_all = "snake_case")]
 pub enum StepOutcomeDto {
     /// Exit code 0.
@@ -477,6 +485,7 @@ impl From<&StepReport> for StepResult {
 
 /// A lease on a job.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = Lease)]
 pub struct LeaseDto {
     /// Send with every report.
     pub lease_id: Uuid,
@@ -671,6 +680,7 @@ pub struct RollbackRequest {
 
 /// Deploy, redeploy or rollback.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[schema(as = DeploymentKind)]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentKindDto {
     /// First deployment of the release here.
@@ -693,6 +703,7 @@ impl From<DeploymentKind> for DeploymentKindDto {
 
 /// A deployment status.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[schema(as = DeploymentStatus)]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentStatusDto {
     /// Just requested.
@@ -730,6 +741,7 @@ impl From<DeploymentStatus> for DeploymentStatusDto {
 
 /// One approval decision.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = Approval)]
 pub struct ApprovalDto {
     /// Who decided.
     pub subject: String,
@@ -830,6 +842,7 @@ impl From<DeploymentView> for Deployment {
 
 /// approve or reject.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[schema(as = ApprovalDecision)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalDecisionDto {
     /// Counts towards the policy.
@@ -891,6 +904,7 @@ pub enum JobKind {
 
 /// A leased job: everything the agent needs to run it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = JobAssignment)]
 pub struct JobAssignmentDto {
     /// The build's or deployment's id: the `{id}` of `/api/v1/jobs/{id}/…`.
     pub job_id: Uuid,

@@ -1,0 +1,88 @@
+//! Helpers for system tests: find the built `conveyor` binary and run it as a real process.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+
+/// The `conveyor` binary built next to this test binary (`cargo test --workspace` builds it).
+pub fn conveyor_binary() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    // target/<profile>/deps/<test> → target/<profile>/conveyor
+    let profile_dir = exe.parent().and_then(Path::parent).context("unexpected test binary location")?;
+    let binary = profile_dir.join("conveyor");
+    if !binary.exists() {
+        bail!("{} does not exist; build it with `cargo build --bin conveyor`", binary.display());
+    }
+    Ok(binary)
+}
+
+/// A `conveyor serve` process on a fresh port.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    /// Everything the server wrote to stderr so far is collected by a reader thread.
+    pub log: mpsc::Receiver<String>,
+}
+
+impl ServerProcess {
+    /// Starts `conveyor serve` on `127.0.0.1:0` with `data_dir`, and waits (up to 30 s) until
+    /// it says where it listens.
+    pub fn start(data_dir: &Path) -> anyhow::Result<ServerProcess> {
+        let mut child = Command::new(conveyor_binary()?)
+            .arg("serve")
+            .env("CONVEYOR_DATA_DIR", data_dir)
+            .env("CONVEYOR_LISTEN", "127.0.0.1:0")
+            .env("CONVEYOR_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("starting conveyor serve")?;
+        let stderr = child.stderr.take().context("no stderr")?;
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+            match receiver.recv_timeout(remaining) {
+                Ok(line) => {
+                    if let Some(url) = line.split("listens on ").nth(1) {
+                        return Ok(ServerProcess { child, url: url.trim().to_owned(), log: receiver });
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    bail!("conveyor serve did not report its address within 30 s");
+                }
+            }
+        }
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn terminate(mut self) -> anyhow::Result<std::process::ExitStatus> {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status()?;
+        Ok(self.child.wait()?)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
