@@ -231,6 +231,7 @@ impl ReadModel {
                 }
             }
             DeploymentEvent::DeploymentStarted { .. } => view.started_at = Some(record.recorded_at),
+            DeploymentEvent::JobLeased(_) => view.started_at = None,
             DeploymentEvent::DeploymentSucceeded { .. } => {
                 view.finished_at = Some(record.recorded_at);
                 view.succeeded_event = Some(record.id);
@@ -280,18 +281,27 @@ impl ReadModel {
             .max_by_key(|d| d.finished_at)
     }
 
-    /// Whether a deployment of the same project is running in the environment (one at a time).
+    /// A deployment holds its environment while it runs or while an agent holds a live lease
+    /// on it (leased but not started yet).
     pub fn environment_busy(
         &self,
         project: &ProjectName,
         environment: &EnvironmentName,
         except: Uuid,
+        now: DateTime<Utc>,
     ) -> bool {
         self.deployments.iter().any(|(id, d)| {
+            let s = &d.tracked.state;
+            let holds = s.status == DeploymentStatus::Running
+                || (s.status == DeploymentStatus::Queued
+                    && s.job
+                        .lease
+                        .as_ref()
+                        .is_some_and(|lease| lease.expires_at > now));
             *id != except
-                && d.tracked.state.status == DeploymentStatus::Running
-                && d.tracked.state.project.as_ref() == Some(project)
-                && d.tracked.state.environment.as_ref() == Some(environment)
+                && holds
+                && s.project.as_ref() == Some(project)
+                && s.environment.as_ref() == Some(environment)
         })
     }
 

@@ -42,6 +42,11 @@ use crate::{
     rollback::{live_history, rollback_target},
 };
 
+/// A release's id, derived from its project and version (which are unique together).
+fn release_id_for(project: &ProjectName, version: &str) -> Uuid {
+    derived_id(Uuid::nil(), &format!("release:{project}:{version}"))
+}
+
 /// The checkpoint name of the process manager.
 const PROCESS_MANAGER: &str = "process-manager";
 /// How long a caller waits for the read model to reach its own write.
@@ -485,20 +490,11 @@ impl Engine {
         else {
             return Ok(false);
         };
-        let release_id = derived_id(record.id, "release");
-        if self.stream_exists(&release_stream(release_id)).await? {
-            return Ok(false);
-        }
         let ctx = CommandContext::reacting_to(record);
-        self.create_release_with_id(
-            &ctx,
-            release_id,
-            build_id,
-            None,
-            EventIds::Derived(release_id),
-        )
-        .await?;
-        Ok(true)
+        let (_, outcome) = self
+            .create_release_for_build(&ctx, build_id, None, true)
+            .await?;
+        Ok(!outcome.duplicate)
     }
 
     async fn deploy_to_first_stage(&self, record: &Record) -> Result<bool, EngineError> {
@@ -842,23 +838,24 @@ impl Engine {
         build_id: Uuid,
         version: Option<String>,
     ) -> Result<ReleaseView, EngineError> {
-        let release_id = new_event_id();
-        let outcome = self
-            .create_release_with_id(ctx, release_id, build_id, version, EventIds::Fresh)
+        let (release_id, outcome) = self
+            .create_release_for_build(ctx, build_id, version, false)
             .await?;
         self.settle(outcome.last_position).await?;
         self.get_release(release_id)
     }
 
-    async fn create_release_with_id(
+    /// Creates the release of a succeeded build. The release id is derived from the project
+    /// and the version, so two concurrent requests for one version race on one stream and
+    /// exactly one wins; a reaction re-derives the same ids on replay and appends nothing.
+    async fn create_release_for_build(
         &self,
         ctx: &CommandContext,
-        release_id: Uuid,
         build_id: Uuid,
         version: Option<String>,
-        ids: EventIds,
-    ) -> Result<AppendOutcome, EngineError> {
-        let events = self.read(|m| {
+        reaction: bool,
+    ) -> Result<(Uuid, AppendOutcome), EngineError> {
+        let (release_id, version, events) = self.read(|m| {
             let build = m
                 .builds
                 .get(&build_id)
@@ -874,22 +871,43 @@ impl Engine {
                 .get(&project_name)
                 .and_then(|p| p.state.spec.clone())
                 .ok_or_else(|| EngineError::not_found("project", &project_name))?;
-            let version = version.unwrap_or_else(|| format!("1.0.{}", build.number));
-            let version_taken = m
-                .release_versions
-                .contains_key(&(project_name, version.trim().to_owned()));
-            Ok::<_, EngineError>(ReleaseState::default().decide_create(CreateRelease {
+            let taken = |version: &str| {
+                m.release_versions
+                    .contains_key(&(project_name.clone(), version.to_owned()))
+            };
+            let version = match version {
+                Some(version) => version.trim().to_owned(),
+                None => {
+                    // The default `1.0.<build number>`; if someone already took it by hand,
+                    // the build's id keeps the workflow's release distinct.
+                    let default = format!("1.0.{}", build.number);
+                    if taken(&default) {
+                        let id = build_id.simple().to_string();
+                        format!("{default}-{}", &id[id.len() - 8..])
+                    } else {
+                        default
+                    }
+                }
+            };
+            let release_id = release_id_for(&project_name, &version);
+            let events = ReleaseState::default().decide_create(CreateRelease {
                 release_id,
-                version,
+                version: version.clone(),
                 build: &build.tracked.state,
                 project: &project,
-                version_taken,
+                version_taken: taken(&version),
                 created_by: ctx.actor.subject.clone(),
-            })?)
+            })?;
+            Ok::<_, EngineError>((release_id, version, events))
         })?;
+        let ids = if reaction {
+            EventIds::Derived(release_id)
+        } else {
+            EventIds::Fresh
+        };
         // No waiting for the read model here: the process manager calls this from the task
         // that applies the log, which would wait for itself.
-        let outcome = self
+        match self
             .append(
                 ctx,
                 &release_stream(release_id),
@@ -897,8 +915,16 @@ impl Engine {
                 &events,
                 ids,
             )
-            .await?;
-        Ok(outcome)
+            .await
+        {
+            Ok(outcome) => Ok((release_id, outcome)),
+            Err(EngineError::Conflict { .. }) => Err(DomainError::new(
+                "version-taken",
+                format!("another release {version} was created at the same time"),
+            )
+            .into()),
+            Err(err) => Err(err),
+        }
     }
 
     /// One release.
@@ -1171,7 +1197,7 @@ impl Engine {
                     let s = &d.tracked.state;
                     s.leasable(now)
                         && match (&s.project, &s.environment) {
-                            (Some(p), Some(e)) => !m.environment_busy(p, e, **id),
+                            (Some(p), Some(e)) => !m.environment_busy(p, e, **id, now),
                             _ => false,
                         }
                 })

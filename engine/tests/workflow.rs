@@ -549,6 +549,158 @@ async fn promoting_before_the_previous_stage_succeeded_is_refused() -> TestResul
     Ok(())
 }
 
+#[tokio::test]
+async fn a_failed_build_is_not_released() -> TestResult {
+    let world = standard_world(PIPELINE).await?;
+    world.push("refs/heads/main", 1).await?;
+    let ctx = agent_ctx("agent-1");
+    let Some(JobAssignment::Build { build, lease }) =
+        world.engine.lease_job(&ctx, "agent-1").await?
+    else {
+        panic!("expected a build to lease");
+    };
+    let id = build_id(&build);
+    let lease_id = lease.lease_id;
+    world
+        .engine
+        .job_command(&ctx, id, JobCommand::Start { lease_id })
+        .await?;
+    world
+        .engine
+        .job_command(
+            &ctx,
+            id,
+            JobCommand::Complete {
+                lease_id,
+                failure: Some("tests failed".into()),
+            },
+        )
+        .await?;
+    world.settle().await?;
+    let build = world.engine.get_build(id)?;
+    assert_eq!(build.tracked.state.status, BuildStatus::Failed);
+    assert!(build.finished_at.is_some());
+    assert!(world.releases().is_empty());
+    assert!(world.deployments().is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failed_deployment_is_not_promoted() -> TestResult {
+    let world = standard_world(PIPELINE).await?;
+    world.push("refs/heads/main", 1).await?;
+    world.run_build("agent-1").await?;
+    let ctx = agent_ctx("agent-1");
+    let Some(JobAssignment::Deployment {
+        deployment,
+        release,
+        lease,
+    }) = world.engine.lease_job(&ctx, "agent-1").await?
+    else {
+        panic!("expected a deployment to lease");
+    };
+    assert_eq!(release.artifacts, vec![artifact()]);
+    let id = deployment_id(&deployment);
+    let lease_id = lease.lease_id;
+    world
+        .engine
+        .job_command(&ctx, id, JobCommand::Start { lease_id })
+        .await?;
+    world
+        .engine
+        .job_command(
+            &ctx,
+            id,
+            JobCommand::Complete {
+                lease_id,
+                failure: Some("health check failed".into()),
+            },
+        )
+        .await?;
+    world.settle().await?;
+    let failed = world.engine.get_deployment(id)?;
+    assert_eq!(failed.tracked.state.status, DeploymentStatus::Failed);
+    assert!(world.deployments_to("staging").is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn artifacts_are_refused_for_deployments_and_unknown_jobs() -> TestResult {
+    let world = standard_world(PIPELINE).await?;
+    world.push("refs/heads/main", 1).await?;
+    world.run_build("agent-1").await?;
+    let deployment = deployment_id(&world.deployments()[0]);
+    let report = ArtifactReport {
+        lease_id: Uuid::new_v4(),
+        artifact: artifact(),
+    };
+    let refused = world
+        .engine
+        .report_artifact(&agent_ctx("agent-1"), deployment, report.clone())
+        .await;
+    assert_eq!(refusal(refused).code, "not-a-build");
+    let unknown = world
+        .engine
+        .report_artifact(&agent_ctx("agent-1"), Uuid::new_v4(), report)
+        .await;
+    assert!(
+        matches!(unknown, Err(EngineError::NotFound { .. })),
+        "{unknown:?}"
+    );
+    let unknown = world
+        .engine
+        .job_command(
+            &agent_ctx("agent-1"),
+            Uuid::new_v4(),
+            JobCommand::Start {
+                lease_id: Uuid::new_v4(),
+            },
+        )
+        .await;
+    assert!(
+        matches!(unknown, Err(EngineError::NotFound { .. })),
+        "{unknown:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_releases_cannot_take_the_same_version() -> TestResult {
+    let world = standard_world(&[("dev", false)]).await?;
+    world.push("refs/heads/main", 1).await?;
+    let build = build_id(&world.run_build("agent-1").await?);
+
+    let racers: Vec<_> = (0..4)
+        .map(|n| {
+            let engine = world.engine.clone();
+            tokio::spawn(async move {
+                engine
+                    .create_release(
+                        &actor(&format!("bot-{n}"), &["release"]),
+                        build,
+                        Some("2.0.0".into()),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for racer in racers {
+        match racer.await? {
+            Ok(_) => created += 1,
+            Err(err) => assert_eq!(refusal::<()>(Err(err)).code, "version-taken"),
+        }
+    }
+    world.settle().await?;
+    let taken = world
+        .releases()
+        .iter()
+        .filter(|r| r.snapshot().is_some_and(|s| s.version == "2.0.0"))
+        .count();
+    assert_eq!((created, taken), (1, 1), "one project, one release 2.0.0");
+    Ok(())
+}
+
 // ----- approvals -----
 
 #[tokio::test]
@@ -752,6 +904,97 @@ async fn concurrent_agents_race_for_one_job_and_exactly_one_wins() -> TestResult
         .filter(|r| r.event_type == "JobLeased")
         .count();
     assert_eq!(leases, 1);
+    Ok(())
+}
+
+/// Two releases built, each with a deployment into the manual `dev` stage queued.
+async fn two_deployments_queued_for_dev(world: &World) -> TestResult<(Uuid, Uuid)> {
+    world.push("refs/heads/main", 1).await?;
+    world.run_build("agent-1").await?;
+    world.push("refs/heads/main", 2).await?;
+    world.run_build("agent-1").await?;
+    let mut releases = world.releases();
+    releases.reverse();
+    let requester = actor("alice", &["deploy:dev"]);
+    let first = world
+        .engine
+        .request_deployment(&requester, release_id(&releases[0]), env("dev"))
+        .await?;
+    let second = world
+        .engine
+        .request_deployment(&requester, release_id(&releases[1]), env("dev"))
+        .await?;
+    Ok((deployment_id(&first), deployment_id(&second)))
+}
+
+#[tokio::test]
+async fn a_running_deployment_keeps_others_into_its_environment_waiting() -> TestResult {
+    let world = standard_world(&[("dev", false)]).await?;
+    let (first, second) = two_deployments_queued_for_dev(&world).await?;
+    let ctx = agent_ctx("agent-1");
+    let Some(JobAssignment::Deployment {
+        deployment, lease, ..
+    }) = world.engine.lease_job(&ctx, "agent-1").await?
+    else {
+        panic!("expected a deployment to lease");
+    };
+    assert_eq!(deployment_id(&deployment), first, "the oldest job first");
+    world
+        .engine
+        .job_command(
+            &ctx,
+            first,
+            JobCommand::Start {
+                lease_id: lease.lease_id,
+            },
+        )
+        .await?;
+    assert!(
+        world
+            .engine
+            .lease_job(&agent_ctx("agent-2"), "agent-2")
+            .await?
+            .is_none(),
+        "one deployment of a project at a time per environment"
+    );
+    world
+        .engine
+        .job_command(
+            &ctx,
+            first,
+            JobCommand::Complete {
+                lease_id: lease.lease_id,
+                failure: None,
+            },
+        )
+        .await?;
+    let next = world.run_deployment("agent-2").await?;
+    assert_eq!(deployment_id(&next), second);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_leased_deployment_keeps_others_into_its_environment_waiting() -> TestResult {
+    let world = standard_world(&[("dev", false)]).await?;
+    let (first, _second) = two_deployments_queued_for_dev(&world).await?;
+    let Some(JobAssignment::Deployment { deployment, .. }) = world
+        .engine
+        .lease_job(&agent_ctx("agent-1"), "agent-1")
+        .await?
+    else {
+        panic!("expected a deployment to lease");
+    };
+    assert_eq!(deployment_id(&deployment), first);
+    // agent-1 holds the lease and is about to start: a second agent must not deploy the
+    // other release into the same environment at the same time.
+    let other = world
+        .engine
+        .lease_job(&agent_ctx("agent-2"), "agent-2")
+        .await?;
+    assert!(
+        other.is_none(),
+        "leased a second deployment into dev while the first is leased: {other:?}"
+    );
     Ok(())
 }
 
