@@ -386,7 +386,8 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_with_their_name() {
-        let cases: Vec<(Option<&str>, Vec<(&str, &str)>, &str)> = vec![
+        type Case<'a> = (Option<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+        let cases: Vec<Case> = vec![
             (Some("lisen = \"x\""), vec![], "lisen"),
             (
                 None,

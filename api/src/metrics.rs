@@ -333,10 +333,10 @@ mod tests {
                     .find_map(|suffix| name.strip_suffix(suffix).filter(|f| typed.contains(*f)))
                     .unwrap_or(name);
                 assert!(typed.contains(family), "sample before its TYPE: {line}");
-                if let Some(labels) = series.strip_prefix(name) {
-                    if !labels.is_empty() {
-                        assert!(labels.starts_with('{') && labels.ends_with('}'), "{line}");
-                    }
+                if let Some(labels) = series.strip_prefix(name)
+                    && !labels.is_empty()
+                {
+                    assert!(labels.starts_with('{') && labels.ends_with('}'), "{line}");
                 }
             }
         }

@@ -269,7 +269,7 @@ fn lifecycle(stages: &[LifecycleStage]) -> Vec<LifecycleStageDto> {
 
 impl From<Tracked<ProjectState>> for Project {
     fn from(t: Tracked<ProjectState>) -> Self {
-        let spec = t.state.spec.unwrap_or_else(|| unreachable_spec());
+        let spec = t.state.spec.unwrap_or_else(unreachable_spec);
         Self {
             name: spec.name.to_string(),
             description: spec.description,

@@ -17,11 +17,10 @@ use crate::{
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 fn filter(query: &EventQuery, limit: usize) -> Result<ReadFilter, ApiError> {
-    if let (Some(from), Some(to)) = (query.from, query.to) {
-        if from > to {
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && from > to {
             return Err(ApiError::validation("from", "from must not be later than to"));
         }
-    }
     Ok(ReadFilter {
         after: query.after.unwrap_or(0),
         until: None,
