@@ -41,6 +41,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// How long a heartbeat extends a lease.
     pub lease_duration: chrono::Duration,
+    /// Becomes true when the server starts shutting down, so that endless responses (the
+    /// event stream) end instead of holding the graceful shutdown for its whole timeout.
+    pub shutting_down: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Registers every route of the API.
@@ -113,6 +116,7 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     handle: ServerHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    shutting_down: tokio::sync::watch::Sender<bool>,
     engine: Engine,
     store: Arc<dyn EventStore>,
 }
@@ -129,17 +133,22 @@ impl RunningServer {
         &self.engine
     }
 
-    /// Waits until the server stops by itself (SIGTERM or SIGINT), then shuts down cleanly.
+    /// Serves until SIGTERM or SIGINT, then stops gracefully (see [`RunningServer::stop`]).
     pub async fn wait(self) -> anyhow::Result<()> {
-        let Self { server, engine, store, .. } = self;
-        let result = server.await;
-        finish(engine, store).await;
-        result.context("the HTTP server task failed")?.context("the HTTP server failed")
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("listening for SIGTERM")?;
+        tokio::select! {
+            _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+        }
+        self.stop().await;
+        Ok(())
     }
 
-    /// Stops gracefully: in-flight requests finish, queued appends commit, the engine saves
-    /// its checkpoint, the store closes.
+    /// Stops gracefully: event streams end, in-flight requests finish, queued appends commit,
+    /// the engine saves its checkpoint, the store closes.
     pub async fn stop(self) {
+        self.shutting_down.send_replace(true);
         self.handle.stop(true).await;
         let _ = self.server.await;
         finish(self.engine, self.store).await;
@@ -165,7 +174,14 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .await
         .context("starting the engine")?;
     let metrics = Arc::new(Metrics::new());
-    let state = web::Data::new(AppState { engine: engine.clone(), secrets, metrics: metrics.clone(), lease_duration });
+    let (shutting_down, shutdown_signal) = tokio::sync::watch::channel(false);
+    let state = web::Data::new(AppState {
+        engine: engine.clone(),
+        secrets,
+        metrics: metrics.clone(),
+        lease_duration,
+        shutting_down: shutdown_signal,
+    });
     let idempotency = Idempotency::new(store.clone());
     let openapi = ApiDoc::openapi();
     let server = HttpServer::new(move || {
@@ -195,6 +211,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             .wrap(metrics.middleware())
     })
     .shutdown_timeout(30)
+    // Signals are handled by `RunningServer::wait`, which ends event streams first.
+    .disable_signals()
     .bind(&settings.listen)
     .with_context(|| format!("listening on {}", settings.listen))?;
     let addr = *server.addrs().first().context("the server bound no address")?;
@@ -202,5 +220,5 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let handle = server.handle();
     let server = tokio::spawn(server);
     tracing::info!(%addr, data_dir = %settings.data_dir.display(), "conveyor is serving");
-    Ok(RunningServer { addr, handle, server, engine, store })
+    Ok(RunningServer { addr, handle, server, shutting_down, engine, store })
 }

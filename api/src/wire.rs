@@ -301,9 +301,13 @@ fn unreachable_spec() -> ProjectSpec {
     }
 }
 
-/// Converts a project request into the engine's spec (variables are already sealed).
+/// Converts a project request into the engine's spec, sealing sensitive values.
+///
+/// A sensitive variable sent back with the mask (`********`, as every response shows it)
+/// keeps the sealed value it has in `current` — so a client may PUT back what it read.
 pub fn project_spec(
     request: ProjectRequest,
+    current: &[Variable],
     seal: impl Fn(&str) -> String,
 ) -> Result<ProjectSpec, conveyor_engine::EngineError> {
     let name = conveyor_engine::ProjectName::parse(&request.name)?;
@@ -338,12 +342,29 @@ pub fn project_spec(
         variables: request
             .variables
             .into_iter()
-            .map(|v| Variable {
-                value: if v.sensitive { seal(&v.value) } else { v.value },
-                name: v.name,
-                sensitive: v.sensitive,
+            .enumerate()
+            .map(|(index, v)| {
+                let value = match (v.sensitive, v.value == MASK) {
+                    (false, _) => v.value,
+                    (true, false) => seal(&v.value),
+                    (true, true) => current
+                        .iter()
+                        .find(|existing| existing.sensitive && existing.name == v.name)
+                        .map(|existing| existing.value.clone())
+                        .ok_or_else(|| {
+                            conveyor_engine::EngineError::invalid(
+                                &format!("variables[{index}].value"),
+                                format!(
+                                    "{MASK} stands for the unchanged value of a sensitive \
+                                     variable, but {} has none yet: send its value",
+                                    v.name
+                                ),
+                            )
+                        })?,
+                };
+                Ok(Variable { value, name: v.name, sensitive: v.sensitive })
             })
-            .collect(),
+            .collect::<Result<Vec<_>, conveyor_engine::EngineError>>()?,
         lifecycle,
     })
 }

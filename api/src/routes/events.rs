@@ -148,20 +148,25 @@ pub async fn stream_events(
         None => store.head().await.map_err(store_error)?,
     };
     let subscription = store.subscribe(after).await.map_err(store_error)?;
-    let body = stream::unfold(Some(subscription), |subscription| async move {
-        let mut subscription = subscription?;
-        let chunk = match tokio::time::timeout(KEEP_ALIVE, subscription.next()).await {
-            Err(_) => ": keep-alive\n\n".to_owned(),
-            Ok(Ok(record)) => {
-                let position = record.position;
-                let event_type = record.event_type.clone();
-                let data = serde_json::to_string(&Event::from(record)).unwrap_or_default();
-                format!("id: {position}\nevent: {event_type}\ndata: {data}\n\n")
-            }
-            // The store closed (shutdown): end the stream; the client reconnects elsewhere.
-            Ok(Err(_)) => return None,
+    let shutting_down = state.shutting_down.clone();
+    let body = stream::unfold(Some((subscription, shutting_down)), |open| async move {
+        let (mut subscription, mut shutting_down) = open?;
+        let chunk = tokio::select! {
+            // The server is stopping: end the stream; the client reconnects with Last-Event-ID.
+            _ = shutting_down.wait_for(|stopping| *stopping) => return None,
+            next = tokio::time::timeout(KEEP_ALIVE, subscription.next()) => match next {
+                Err(_) => ": keep-alive\n\n".to_owned(),
+                Ok(Ok(record)) => {
+                    let position = record.position;
+                    let event_type = record.event_type.clone();
+                    let data = serde_json::to_string(&Event::from(record)).unwrap_or_default();
+                    format!("id: {position}\nevent: {event_type}\ndata: {data}\n\n")
+                }
+                // The store closed: end the stream.
+                Ok(Err(_)) => return None,
+            },
         };
-        Some((Ok::<_, actix_web::Error>(web::Bytes::from(chunk)), Some(subscription)))
+        Some((Ok::<_, actix_web::Error>(web::Bytes::from(chunk)), Some((subscription, shutting_down))))
     });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")

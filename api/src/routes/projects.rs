@@ -35,7 +35,7 @@ pub async fn create_project(
     principal.require("admin")?;
     let body = body.into_inner();
     parse_project(&body.name, "name")?;
-    let spec = project_spec(body, |value| state.secrets.seal(value))?;
+    let spec = project_spec(body, &[], |value| state.secrets.seal(value))?;
     let project = state.engine.create_project(&context(&req, &principal), spec).await?;
     let version = project.version;
     let body = Project::from(project);
@@ -117,7 +117,8 @@ pub async fn update_project(
     if body.name != name.as_str() {
         return Err(ApiError::validation("name", format!("the body names project {:?}, the path {name}", body.name)));
     }
-    let spec = project_spec(body, |value| state.secrets.seal(value))?;
+    let current = state.engine.get_project(&name)?.state.spec.map(|s| s.variables).unwrap_or_default();
+    let spec = project_spec(body, &current, |value| state.secrets.seal(value))?;
     let project = state.engine.update_project(&context(&req, &principal), spec, expected).await?;
     let version = project.version;
     Ok(with_etag(HttpResponse::Ok().json(Project::from(project)), version))
