@@ -82,9 +82,19 @@ fn main() -> anyhow::Result<()> {
                 );
             }
             ensure_jwt_secret(&mut settings)?;
-            let secret = settings.jwt_secret.as_deref().context("no JWT secret is configured")?;
+            let secret = settings
+                .jwt_secret
+                .as_deref()
+                .context("no JWT secret is configured")?;
             let ttl = parse_ttl(&ttl)?;
-            let token = mint_token(secret, &settings.jwt_issuer, &settings.jwt_audience, &sub, &scope, ttl)?;
+            let token = mint_token(
+                secret,
+                &settings.jwt_issuer,
+                &settings.jwt_audience,
+                &sub,
+                &scope,
+                ttl,
+            )?;
             println!("{token}");
             Ok(())
         }

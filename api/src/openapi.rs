@@ -53,7 +53,8 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut scheme = Http::new(HttpAuthScheme::Bearer);
         scheme.bearer_format = Some("JWT".into());
-        scheme.description = Some("A JWT whose `scope` claim lists the scopes the operation names.".into());
+        scheme.description =
+            Some("A JWT whose `scope` claim lists the scopes the operation names.".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
     }
 }

@@ -7,10 +7,7 @@
 use std::{io::Write, path::Path};
 
 use anyhow::Context;
-use chacha20poly1305::{
-    ChaCha20Poly1305, Key, KeyInit, Nonce,
-    aead::Aead,
-};
+use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce, aead::Aead};
 
 use crate::error::ApiError;
 
@@ -51,7 +48,9 @@ impl Secrets {
             .ok()
             .and_then(|k| k.try_into().ok())
             .with_context(|| format!("{} must hold 64 hex digits", path.display()))?;
-        Ok(Secrets { cipher: ChaCha20Poly1305::new(&Key::from(key)) })
+        Ok(Secrets {
+            cipher: ChaCha20Poly1305::new(&Key::from(key)),
+        })
     }
 
     /// Encrypts a value into `sealed:v1:<hex nonce and ciphertext>`.
@@ -62,19 +61,33 @@ impl Secrets {
             .cipher
             .encrypt(&Nonce::from(nonce_bytes), value.as_bytes())
             .unwrap_or_default();
-        format!("{PREFIX}{}{}", hex::encode(nonce_bytes), hex::encode(ciphertext))
+        format!(
+            "{PREFIX}{}{}",
+            hex::encode(nonce_bytes),
+            hex::encode(ciphertext)
+        )
     }
 
     /// Decrypts a sealed value.
     pub fn unseal(&self, sealed: &str) -> Result<String, ApiError> {
-        let failure = || ApiError::internal(anyhow::anyhow!("a sealed variable cannot be decrypted with this server's key"));
-        let bytes = sealed.strip_prefix(PREFIX).and_then(|hex_text| hex::decode(hex_text).ok()).ok_or_else(failure)?;
+        let failure = || {
+            ApiError::internal(anyhow::anyhow!(
+                "a sealed variable cannot be decrypted with this server's key"
+            ))
+        };
+        let bytes = sealed
+            .strip_prefix(PREFIX)
+            .and_then(|hex_text| hex::decode(hex_text).ok())
+            .ok_or_else(failure)?;
         if bytes.len() < 12 {
             return Err(failure());
         }
         let (nonce, ciphertext) = bytes.split_at(12);
         let nonce: [u8; 12] = nonce.try_into().map_err(|_| failure())?;
-        let plain = self.cipher.decrypt(&Nonce::from(nonce), ciphertext).map_err(|_| failure())?;
+        let plain = self
+            .cipher
+            .decrypt(&Nonce::from(nonce), ciphertext)
+            .map_err(|_| failure())?;
         String::from_utf8(plain).map_err(|_| failure())
     }
 }
@@ -84,7 +97,9 @@ fn open_private(path: &Path) -> anyhow::Result<std::fs::File> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path).with_context(|| format!("creating {}", path.display()))
+    options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))
 }
 
 #[cfg(test)]
@@ -98,7 +113,11 @@ mod tests {
         let sealed = secrets.seal("hunter2");
         assert!(sealed.starts_with(PREFIX));
         assert!(!sealed.contains("hunter2"));
-        assert_ne!(sealed, secrets.seal("hunter2"), "every seal uses a fresh nonce");
+        assert_ne!(
+            sealed,
+            secrets.seal("hunter2"),
+            "every seal uses a fresh nonce"
+        );
         assert_eq!(secrets.unseal(&sealed).unwrap(), "hunter2");
         // The key persists: a second load unseals what the first sealed.
         let again = Secrets::load_or_create(dir.path()).unwrap();
@@ -107,7 +126,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(SECRETS_KEY_FILE_NAME)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(SECRETS_KEY_FILE_NAME))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

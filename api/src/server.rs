@@ -123,7 +123,9 @@ pub struct RunningServer {
 
 impl std::fmt::Debug for RunningServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunningServer").field("addr", &self.addr).finish()
+        f.debug_struct("RunningServer")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -135,8 +137,9 @@ impl RunningServer {
 
     /// Serves until SIGTERM or SIGINT, then stops gracefully (see [`RunningServer::stop`]).
     pub async fn wait(self) -> anyhow::Result<()> {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .context("listening for SIGTERM")?;
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .context("listening for SIGTERM")?;
         tokio::select! {
             _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
             _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
@@ -162,17 +165,28 @@ async fn finish(engine: Engine, store: Arc<dyn EventStore>) {
 
 /// Opens the store, starts the engine and binds the HTTP server per `settings`.
 pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
-    std::fs::create_dir_all(&settings.data_dir)
-        .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "creating the data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
     let authenticator = web::Data::new(Authenticator::from_settings(settings)?);
     let secrets = Secrets::load_or_create(&settings.data_dir)?;
-    let store: Arc<dyn EventStore> = SqliteStore::open(&settings.data_dir.join(EVENT_LOG_FILE_NAME))
-        .await
-        .context("opening the event log")?;
+    let store: Arc<dyn EventStore> =
+        SqliteStore::open(&settings.data_dir.join(EVENT_LOG_FILE_NAME))
+            .await
+            .context("opening the event log")?;
     let lease_duration = chrono::Duration::seconds(settings.lease_seconds.max(1) as i64);
-    let engine = Engine::start(store.clone(), EngineConfig { lease_duration, run_process_manager: true })
-        .await
-        .context("starting the engine")?;
+    let engine = Engine::start(
+        store.clone(),
+        EngineConfig {
+            lease_duration,
+            run_process_manager: true,
+        },
+    )
+    .await
+    .context("starting the engine")?;
     let metrics = Arc::new(Metrics::new());
     let (shutting_down, shutdown_signal) = tokio::sync::watch::channel(false);
     let state = web::Data::new(AppState {
@@ -201,12 +215,14 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(error::route_not_found))
-            .wrap(actix_cors::Cors::default()
-                .allow_any_origin()
-                .allow_any_method()
-                .allow_any_header()
-                .expose_headers(["etag", "location", "x-request-id", "idempotent-replayed"])
-                .max_age(3600))
+            .wrap(
+                actix_cors::Cors::default()
+                    .allow_any_origin()
+                    .allow_any_method()
+                    .allow_any_header()
+                    .expose_headers(["etag", "location", "x-request-id", "idempotent-replayed"])
+                    .max_age(3600),
+            )
             .wrap(from_fn(request_id))
             .wrap(metrics.middleware())
     })
@@ -215,10 +231,20 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     .disable_signals()
     .bind(&settings.listen)
     .with_context(|| format!("listening on {}", settings.listen))?;
-    let addr = *server.addrs().first().context("the server bound no address")?;
+    let addr = *server
+        .addrs()
+        .first()
+        .context("the server bound no address")?;
     let server = server.run();
     let handle = server.handle();
     let server = tokio::spawn(server);
     tracing::info!(%addr, data_dir = %settings.data_dir.display(), "conveyor is serving");
-    Ok(RunningServer { addr, handle, server, shutting_down, engine, store })
+    Ok(RunningServer {
+        addr,
+        handle,
+        server,
+        shutting_down,
+        engine,
+        store,
+    })
 }

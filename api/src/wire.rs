@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use conveyor_engine::{
-    ApprovalPolicy, Artifact, BuildStatus, DeploymentKind, DeploymentStatus, StepOutcome,
+    ApprovalPolicy, Artifact, BuildStatus, DeploymentKind, DeploymentStatus, EnvironmentState,
+    ProjectState, StepOutcome,
     aggregate::{
         deployment::{ApprovalDecision, Approver},
         job::{Lease, StepReport},
@@ -11,7 +12,6 @@ use conveyor_engine::{
         release::ReleaseSnapshot,
     },
     model::{BuildView, DeploymentView, ReleaseView, Tracked},
-    EnvironmentState, ProjectState,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -31,7 +31,10 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Converts an engine page.
-    pub fn from_engine<S>(page: conveyor_engine::service::Page<S>, convert: impl Fn(S) -> T) -> Self {
+    pub fn from_engine<S>(
+        page: conveyor_engine::service::Page<S>,
+        convert: impl Fn(S) -> T,
+    ) -> Self {
         Self {
             items: page.items.into_iter().map(convert).collect(),
             next_cursor: page.next.map(|p| p.to_string()),
@@ -73,13 +76,19 @@ pub struct ApprovalPolicyDto {
 
 impl From<ApprovalPolicyDto> for ApprovalPolicy {
     fn from(p: ApprovalPolicyDto) -> Self {
-        Self { required_approvals: p.required_approvals, allow_self_approval: p.allow_self_approval }
+        Self {
+            required_approvals: p.required_approvals,
+            allow_self_approval: p.allow_self_approval,
+        }
     }
 }
 
 impl From<&ApprovalPolicy> for ApprovalPolicyDto {
     fn from(p: &ApprovalPolicy) -> Self {
-        Self { required_approvals: p.required_approvals, allow_self_approval: p.allow_self_approval }
+        Self {
+            required_approvals: p.required_approvals,
+            allow_self_approval: p.allow_self_approval,
+        }
     }
 }
 
@@ -243,7 +252,11 @@ fn masked(variables: &[Variable]) -> Vec<VariableDto> {
         .iter()
         .map(|v| VariableDto {
             name: v.name.clone(),
-            value: if v.sensitive { MASK.into() } else { v.value.clone() },
+            value: if v.sensitive {
+                MASK.into()
+            } else {
+                v.value.clone()
+            },
             sensitive: v.sensitive,
         })
         .collect()
@@ -252,18 +265,31 @@ fn masked(variables: &[Variable]) -> Vec<VariableDto> {
 fn steps(plan: &BuildPlan) -> Vec<BuildStepDto> {
     plan.steps
         .iter()
-        .map(|s| BuildStepDto { name: s.name.clone(), script: s.script.clone(), artifacts: s.artifacts.clone() })
+        .map(|s| BuildStepDto {
+            name: s.name.clone(),
+            script: s.script.clone(),
+            artifacts: s.artifacts.clone(),
+        })
         .collect()
 }
 
 fn deployment_steps(steps: &[DeploymentStep]) -> Vec<DeploymentStepDto> {
-    steps.iter().map(|s| DeploymentStepDto { name: s.name.clone(), script: s.script.clone() }).collect()
+    steps
+        .iter()
+        .map(|s| DeploymentStepDto {
+            name: s.name.clone(),
+            script: s.script.clone(),
+        })
+        .collect()
 }
 
 fn lifecycle(stages: &[LifecycleStage]) -> Vec<LifecycleStageDto> {
     stages
         .iter()
-        .map(|s| LifecycleStageDto { environment: s.environment.to_string(), automatic: s.automatic })
+        .map(|s| LifecycleStageDto {
+            environment: s.environment.to_string(),
+            automatic: s.automatic,
+        })
         .collect()
 }
 
@@ -316,8 +342,14 @@ pub fn project_spec(
         .into_iter()
         .map(|s| {
             Ok(LifecycleStage {
-                environment: conveyor_engine::EnvironmentName::parse(&s.environment)
-                    .map_err(|_| conveyor_engine::EngineError::invalid("lifecycle.environment", format!("{:?} is not a valid environment name", s.environment)))?,
+                environment: conveyor_engine::EnvironmentName::parse(&s.environment).map_err(
+                    |_| {
+                        conveyor_engine::EngineError::invalid(
+                            "lifecycle.environment",
+                            format!("{:?} is not a valid environment name", s.environment),
+                        )
+                    },
+                )?,
                 automatic: s.automatic,
             })
         })
@@ -331,13 +363,20 @@ pub fn project_spec(
             steps: request
                 .build_steps
                 .into_iter()
-                .map(|s| BuildStep { name: s.name, script: s.script, artifacts: s.artifacts })
+                .map(|s| BuildStep {
+                    name: s.name,
+                    script: s.script,
+                    artifacts: s.artifacts,
+                })
                 .collect(),
         },
         deployment_steps: request
             .deployment_steps
             .into_iter()
-            .map(|s| DeploymentStep { name: s.name, script: s.script })
+            .map(|s| DeploymentStep {
+                name: s.name,
+                script: s.script,
+            })
             .collect(),
         variables: request
             .variables
@@ -362,7 +401,11 @@ pub fn project_spec(
                             )
                         })?,
                 };
-                Ok(Variable { value, name: v.name, sensitive: v.sensitive })
+                Ok(Variable {
+                    value,
+                    name: v.name,
+                    sensitive: v.sensitive,
+                })
             })
             .collect::<Result<Vec<_>, conveyor_engine::EngineError>>()?,
         lifecycle,
@@ -448,7 +491,11 @@ pub struct ArtifactDto {
 
 impl From<&Artifact> for ArtifactDto {
     fn from(a: &Artifact) -> Self {
-        Self { name: a.name.clone(), sha256: a.sha256.clone(), size: a.size }
+        Self {
+            name: a.name.clone(),
+            sha256: a.sha256.clone(),
+            size: a.size,
+        }
     }
 }
 
@@ -500,7 +547,12 @@ pub struct StepResult {
 
 impl From<&StepReport> for StepResult {
     fn from(s: &StepReport) -> Self {
-        Self { name: s.name.clone(), outcome: s.outcome.into(), exit_code: s.exit_code, duration_ms: s.duration_ms }
+        Self {
+            name: s.name.clone(),
+            outcome: s.outcome.into(),
+            exit_code: s.exit_code,
+            duration_ms: s.duration_ms,
+        }
     }
 }
 
@@ -520,7 +572,12 @@ pub struct LeaseDto {
 
 impl From<&Lease> for LeaseDto {
     fn from(l: &Lease) -> Self {
-        Self { lease_id: l.lease_id, agent: l.agent.clone(), expires_at: l.expires_at, attempt: l.attempt }
+        Self {
+            lease_id: l.lease_id,
+            agent: l.agent.clone(),
+            expires_at: l.expires_at,
+            attempt: l.attempt,
+        }
     }
 }
 
@@ -569,7 +626,11 @@ impl From<BuildView> for Build {
         Self {
             id: s.id.unwrap_or_default(),
             number: b.number,
-            project: s.project.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+            project: s
+                .project
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
             status: s.status.into(),
             repository: s.repository.clone(),
             branch: s.branch.clone(),
@@ -646,19 +707,24 @@ pub struct Release {
 impl From<ReleaseView> for Release {
     fn from(r: ReleaseView) -> Self {
         let created_at = r.tracked.created_at;
-        let s: ReleaseSnapshot = r.tracked.state.snapshot.clone().unwrap_or_else(|| ReleaseSnapshot {
-            release_id: Uuid::nil(),
-            project: unreachable_spec().name,
-            version: String::new(),
-            build_id: Uuid::nil(),
-            commit: String::new(),
-            branch: String::new(),
-            artifacts: Vec::new(),
-            deployment_steps: Vec::new(),
-            variables: Vec::new(),
-            lifecycle: Vec::new(),
-            created_by: String::new(),
-        });
+        let s: ReleaseSnapshot =
+            r.tracked
+                .state
+                .snapshot
+                .clone()
+                .unwrap_or_else(|| ReleaseSnapshot {
+                    release_id: Uuid::nil(),
+                    project: unreachable_spec().name,
+                    version: String::new(),
+                    build_id: Uuid::nil(),
+                    commit: String::new(),
+                    branch: String::new(),
+                    artifacts: Vec::new(),
+                    deployment_steps: Vec::new(),
+                    variables: Vec::new(),
+                    lifecycle: Vec::new(),
+                    created_by: String::new(),
+                });
         Self {
             id: s.release_id,
             project: s.project.to_string(),
@@ -842,8 +908,16 @@ impl From<DeploymentView> for Deployment {
             id: s.id.unwrap_or_default(),
             release_id: s.release_id.unwrap_or_default(),
             release_version: s.release_version.clone(),
-            project: s.project.as_ref().map(|p| p.to_string()).unwrap_or_default(),
-            environment: s.environment.as_ref().map(|e| e.to_string()).unwrap_or_default(),
+            project: s
+                .project
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            environment: s
+                .environment
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
             kind: s.kind.unwrap_or(DeploymentKind::Deploy).into(),
             status: s.status.into(),
             requested_by: s.requested_by.clone(),

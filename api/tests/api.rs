@@ -1931,7 +1931,10 @@ async fn restart_with_an_open_event_stream_is_prompt() {
     // open until the shutdown timeout cuts the connection (which reqwest reports as an error).
     let (restarted, ()) = tokio::join!(app.restart(), async {
         let rest = stream.drain_to_end().await;
-        assert!(rest.is_ok(), "the event stream was cut instead of ended: {rest:?}");
+        assert!(
+            rest.is_ok(),
+            "the event stream was cut instead of ended: {rest:?}"
+        );
     });
     let () = restarted;
     app.create_environment("staging", 0).await;

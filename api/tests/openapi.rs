@@ -19,7 +19,8 @@ fn committed_openapi_document_is_current() {
 
 #[test]
 fn every_operation_declares_its_security_and_problem_answers() {
-    let document: serde_json::Value = serde_json::from_str(&conveyor_api::openapi::document_json()).unwrap();
+    let document: serde_json::Value =
+        serde_json::from_str(&conveyor_api::openapi::document_json()).unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = document["paths"].as_object().unwrap();
     for (path, operations) in paths {
@@ -33,8 +34,14 @@ fn every_operation_declares_its_security_and_problem_answers() {
                 "{verb} {path} declares no security requirement"
             );
             let responses = operation["responses"].as_object().unwrap();
-            assert!(responses.contains_key("401"), "{verb} {path} documents no 401");
-            assert!(responses.contains_key("403"), "{verb} {path} documents no 403");
+            assert!(
+                responses.contains_key("401"),
+                "{verb} {path} documents no 401"
+            );
+            assert!(
+                responses.contains_key("403"),
+                "{verb} {path} documents no 403"
+            );
         }
     }
 }

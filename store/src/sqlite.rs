@@ -3,9 +3,12 @@
 //! Architecture:
 //! - One dedicated writer thread owns the only write connection. Appends, checkpoint saves and
 //!   key-value puts are sent to it over a channel. It takes one request, drains whatever else is
-//!   already waiting (up to [`MAX_BATCH_EVENTS`] events), runs them all in ONE transaction with a
-//!   SAVEPOINT per request (a conflicting request is rolled back alone), commits once, and only
-//!   then answers every request: many concurrent appends share one fsync (group commit).
+//!   already waiting (up to [`MAX_BATCH_EVENTS`] events; see `Writer::run` for how long it
+//!   waits for more), runs them all in ONE transaction, each request that writes more than one
+//!   row inside its own SAVEPOINT (a failing request is undone alone: a conflict or an
+//!   idempotency mismatch does not touch the others; a one-row request relies on SQLite's
+//!   statement atomicity), commits once, and only then answers every request: many concurrent
+//!   appends share one fsync (group commit).
 //! - Because a single writer assigns positions (last + 1) inside its transactions, positions are
 //!   gapless and in commit order. After each commit the writer publishes the new head on a
 //!   `watch` channel, which is what subscriptions wait on.
@@ -14,7 +17,7 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
@@ -72,6 +75,14 @@ CREATE TABLE IF NOT EXISTS kv (
 ) WITHOUT ROWID;
 ";
 
+/// Settings of the write connection, after `journal_mode = WAL`. FULL fsyncs the WAL on every
+/// commit, so an acknowledged append survives power loss, not just a process crash. The larger
+/// page cache (32 MiB) and memory-mapped reads (up to 256 MiB) keep index pages at hand: with
+/// the defaults the writer re-read index pages from the OS on every insert, which halved its
+/// throughput under concurrent appends (see `examples/store_bench.rs`).
+pub const WRITER_PRAGMAS: &str =
+    "PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;";
+
 /// The insert the writer runs for every event. Public for the same reason as [`SCHEMA_SQL`].
 pub const INSERT_EVENT_SQL: &str = "INSERT INTO events (position, stream, version, id, \
     event_type, schema_version, payload, actor, correlation_id, causation_id, request_id, \
@@ -120,6 +131,8 @@ pub struct SqliteStore {
     readers: Arc<ReaderPool>,
     head: watch::Receiver<u64>,
     closed: AtomicBool,
+    /// Requests sent to the writer and not yet taken by it (it sizes its batches by this).
+    queued: Arc<AtomicUsize>,
 }
 
 impl SqliteStore {
@@ -129,13 +142,15 @@ impl SqliteStore {
         let path = path.to_path_buf();
         let (ready_tx, ready_rx) = oneshot::channel();
         let (requests_tx, requests_rx) = mpsc::channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let writer_queued = queued.clone();
         let writer_path = path.clone();
         let writer = std::thread::Builder::new()
             .name("conveyor-store-writer".into())
             .spawn(move || match Writer::open(&writer_path) {
                 Ok(writer) => {
                     let _ = ready_tx.send(Ok(writer.head.subscribe()));
-                    writer.run(requests_rx);
+                    writer.run(requests_rx, writer_queued);
                 }
                 Err(error) => {
                     let _ = ready_tx.send(Err(error));
@@ -163,6 +178,7 @@ impl SqliteStore {
             }),
             head,
             closed: AtomicBool::new(false),
+            queued,
         }))
     }
 
@@ -180,9 +196,12 @@ impl SqliteStore {
         {
             let requests = self.requests.lock().map_err(backend)?;
             let sender = requests.as_ref().ok_or(StoreError::Closed)?;
-            sender
-                .send(WriteRequest { op, reply })
-                .map_err(|_| StoreError::Closed)?;
+            // Counted before sending, so the writer never takes more than was counted.
+            self.queued.fetch_add(1, Ordering::AcqRel);
+            if sender.send(WriteRequest { op, reply }).is_err() {
+                self.queued.fetch_sub(1, Ordering::AcqRel);
+                return Err(StoreError::Closed);
+            }
         }
         // The writer answers every request it takes; a dropped reply means it died.
         answer.await.map_err(|_| StoreError::Closed)?
@@ -436,6 +455,8 @@ struct Writer {
     /// position order.
     last_recorded_at: DateTime<Utc>,
     head: watch::Sender<u64>,
+    /// How many requests the next batch waits for (see `run`).
+    expected_requests: usize,
 }
 
 impl Writer {
@@ -452,8 +473,7 @@ impl Writer {
                 "could not enable WAL mode (got {mode})"
             )));
         }
-        conn.execute_batch("PRAGMA synchronous = FULL;")
-            .map_err(backend)?;
+        conn.execute_batch(WRITER_PRAGMAS).map_err(backend)?;
         conn.set_prepared_statement_cache_capacity(64);
         migrate(&conn)?;
         let last: Option<(u64, String, String)> = conn
@@ -470,6 +490,7 @@ impl Writer {
         };
         let (head, _) = watch::channel(last_position);
         Ok(Writer {
+            expected_requests: 1,
             conn,
             last_position,
             last_hash,
@@ -478,13 +499,14 @@ impl Writer {
         })
     }
 
-    fn run(mut self, requests: mpsc::Receiver<WriteRequest>) {
+    fn run(mut self, requests: mpsc::Receiver<WriteRequest>, queued: Arc<AtomicUsize>) {
         let (mut batches, mut taken) = (0u64, 0u64);
-        // The callers answered by the last commit are likely to send again right away; waiting a
-        // moment for them (at most one commit's duration) keeps batches full under concurrent
-        // load instead of alternating between a tiny and a large batch. A lone sequential caller
-        // (last batch of 1) never waits.
-        let mut expected_requests = 1usize;
+        // Group commit: take one request, then everything already waiting. Under concurrent
+        // load that alone alternates between tiny and large batches (the callers answered by
+        // one commit come back while the next, small one runs). So the writer also waits, at
+        // most one commit's duration, for as many requests as were in flight at the last reply
+        // (`expected_requests`). A lone sequential caller (1 in flight) never waits; callers
+        // that do not come back cost at most that wait.
         let mut last_commit = Duration::ZERO;
         // `recv` fails once every sender is gone and the queue is empty: that is the shutdown.
         while let Ok(first) = requests.recv() {
@@ -495,7 +517,7 @@ impl Writer {
                 let next = match requests.try_recv() {
                     Ok(request) => Some(request),
                     Err(mpsc::TryRecvError::Disconnected) => None,
-                    Err(mpsc::TryRecvError::Empty) if batch.len() < expected_requests => {
+                    Err(mpsc::TryRecvError::Empty) if batch.len() < self.expected_requests => {
                         let now = std::time::Instant::now();
                         if now >= linger_until {
                             None
@@ -511,18 +533,15 @@ impl Writer {
             }
             batches += 1;
             taken += batch.len() as u64;
-            expected_requests = batch.len();
+            queued.fetch_sub(batch.len(), Ordering::AcqRel);
             let started = std::time::Instant::now();
-            self.commit_batch(batch);
+            self.commit_batch(batch, &queued);
             last_commit = started.elapsed();
         }
         tracing::debug!(batches, requests = taken, "event store writer stopped");
-        if std::env::var_os("STORE_DEBUG").is_some() {
-            eprintln!("batches {batches} requests {taken}");
-        }
     }
 
-    fn commit_batch(&mut self, batch: Vec<WriteRequest>) {
+    fn commit_batch(&mut self, batch: Vec<WriteRequest>, queued: &AtomicUsize) {
         let before = (
             self.last_position,
             self.last_hash.clone(),
@@ -537,25 +556,47 @@ impl Writer {
             return;
         }
         let mut answered = Vec::with_capacity(batch.len());
+        // Set when the transaction itself broke (not just one request): the batch is abandoned.
+        let mut broken: Option<String> = None;
         for WriteRequest { op, reply } in batch {
-            let result = self.apply_in_savepoint(op, recorded_at);
-            answered.push((reply, result));
+            if broken.is_none() {
+                match self.apply_in_savepoint(op, recorded_at) {
+                    Ok(result) => answered.push((reply, result)),
+                    Err(fatal) => {
+                        broken = Some(fatal.to_string());
+                        answered.push((reply, Err(fatal)));
+                    }
+                }
+            } else {
+                answered.push((reply, Err(StoreError::Closed)));
+            }
         }
-        match self.conn.execute_batch("COMMIT") {
+        let committed = match broken {
+            Some(error) => Err(error),
+            None => self
+                .conn
+                .execute_batch("COMMIT")
+                .map_err(|error| error.to_string()),
+        };
+        match committed {
             Ok(()) => {
                 if self.last_position != before.0 {
                     self.last_recorded_at = recorded_at;
                     self.head.send_replace(self.last_position);
                 }
+                // Read before replying, so no answered caller has sent again yet: the callers
+                // in flight are those answered now and those already waiting.
+                self.expected_requests = answered.len() + queued.load(Ordering::Acquire);
                 for (reply, result) in answered {
                     let _ = reply.send(result);
                 }
             }
             Err(error) => {
-                tracing::error!(%error, "event store commit failed");
-                let _ = self.conn.execute_batch("ROLLBACK");
+                tracing::error!(%error, "event store batch failed; rolled back");
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
                 (self.last_position, self.last_hash, self.last_recorded_at) = before;
-                let error = error.to_string();
                 for (reply, _) in answered {
                     let _ = reply.send(Err(StoreError::Backend(error.clone())));
                 }
@@ -564,11 +605,14 @@ impl Writer {
     }
 
     /// Runs one request inside its own savepoint: on failure only its writes are undone.
+    ///
+    /// The inner result is the request's answer; the outer error means the transaction itself
+    /// is broken (SQLite rolled it back, or the savepoint could not be undone).
     fn apply_in_savepoint(
         &mut self,
         op: WriteOp,
         recorded_at: DateTime<Utc>,
-    ) -> StoreResult<WriteOutput> {
+    ) -> StoreResult<StoreResult<WriteOutput>> {
         let before = (self.last_position, self.last_hash.clone());
         // A request of one write statement needs no savepoint: SQLite undoes a failed
         // statement by itself and the transaction goes on.
@@ -612,15 +656,21 @@ impl Writer {
                 if savepoint {
                     self.run_cached("RELEASE request")?;
                 }
-                Ok(output)
+                Ok(Ok(output))
             }
             Err(error) => {
                 (self.last_position, self.last_hash) = before;
+                // Some errors (I/O, full disk) make SQLite roll back the whole transaction.
+                if self.conn.is_autocommit() {
+                    return Err(StoreError::Backend(format!(
+                        "the transaction was rolled back: {error}"
+                    )));
+                }
                 if savepoint {
                     self.run_cached("ROLLBACK TO request")?;
                     self.run_cached("RELEASE request")?;
                 }
-                Err(error)
+                Ok(Err(error))
             }
         }
     }
@@ -656,11 +706,10 @@ impl Writer {
         events: Vec<PreparedEvent>,
         recorded_at: DateTime<Utc>,
     ) -> StoreResult<AppendOutcome> {
-        // One indexed lookup decides "new or retry"; a later id that is already stored makes
-        // the insert fail on the UNIQUE index, which is reported as a mismatch below.
-        if let Some(first) = self.lookup_id(events[0].event.id)? {
-            return self.duplicate_outcome(stream, &events, first);
-        }
+        // New appends need no id lookup: the UNIQUE index on `id` catches a stored id, and only
+        // then (or on a version conflict, which a retry with a stale version also meets) is the
+        // call checked for being a retry.
+        let ids: Vec<Uuid> = events.iter().map(|prepared| prepared.event.id).collect();
         // Reads inside the transaction see earlier requests of this batch.
         let current = stream_version_on(&self.conn, stream)?;
         let matches = match expected {
@@ -669,6 +718,9 @@ impl Writer {
             ExpectedVersion::Exact(version) => current == version,
         };
         if !matches {
+            if let Some(first) = self.lookup_id(ids[0])? {
+                return self.duplicate_outcome(stream, &ids, first);
+            }
             return Err(StoreError::Conflict {
                 stream: stream.to_owned(),
                 expected,
@@ -720,7 +772,11 @@ impl Writer {
                         if failure.code == ErrorCode::ConstraintViolation
                 );
                 drop(insert);
-                if unique_violation && self.lookup_id(record.id)?.is_some() {
+                if unique_violation && let Some(stored) = self.lookup_id(record.id)? {
+                    // Nothing of this call is written yet if its first id is the stored one.
+                    if record.id == ids[0] {
+                        return self.duplicate_outcome(stream, &ids, stored);
+                    }
                     return Err(StoreError::IdempotencyMismatch { id: record.id });
                 }
                 return Err(backend(error));
@@ -741,17 +797,15 @@ impl Writer {
     fn duplicate_outcome(
         &self,
         stream: &str,
-        events: &[PreparedEvent],
+        ids: &[Uuid],
         first: StoredId,
     ) -> StoreResult<AppendOutcome> {
         if first.stream != stream {
-            return Err(StoreError::IdempotencyMismatch {
-                id: events[0].event.id,
-            });
+            return Err(StoreError::IdempotencyMismatch { id: ids[0] });
         }
         let mut last = (first.position, first.version);
-        for (offset, event) in (1u64..).zip(&events[1..]) {
-            match self.lookup_id(event.event.id)? {
+        for (offset, id) in (1u64..).zip(&ids[1..]) {
+            match self.lookup_id(*id)? {
                 Some(stored)
                     if stored.stream == stream
                         && stored.position == first.position + offset
@@ -759,12 +813,10 @@ impl Writer {
                 {
                     last = (stored.position, stored.version);
                 }
-                Some(_) => return Err(StoreError::IdempotencyMismatch { id: event.event.id }),
+                Some(_) => return Err(StoreError::IdempotencyMismatch { id: *id }),
                 // Part of the call is new: it is neither a fresh append nor a retry.
                 None => {
-                    return Err(StoreError::IdempotencyMismatch {
-                        id: events[0].event.id,
-                    });
+                    return Err(StoreError::IdempotencyMismatch { id: ids[0] });
                 }
             }
         }
@@ -888,9 +940,13 @@ fn collect_records(rows: rusqlite::Result<rusqlite::Rows<'_>>) -> StoreResult<Ve
 }
 
 fn stream_version_on(conn: &Connection, stream: &str) -> StoreResult<StreamVersion> {
-    conn.prepare_cached("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?1")
-        .and_then(|mut s| s.query_row([stream], |row| row.get(0)))
-        .map_err(backend)
+    // One seek to the end of the stream in the (stream, version) index.
+    conn.prepare_cached(
+        "SELECT version FROM events WHERE stream = ?1 ORDER BY version DESC LIMIT 1",
+    )
+    .and_then(|mut s| s.query_row([stream], |row| row.get(0)).optional())
+    .map(|version| version.unwrap_or(0))
+    .map_err(backend)
 }
 
 fn read_all_on(conn: &Connection, filter: &ReadFilter) -> StoreResult<Vec<Record>> {

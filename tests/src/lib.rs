@@ -14,10 +14,16 @@ use anyhow::{Context, bail};
 pub fn conveyor_binary() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     // target/<profile>/deps/<test> → target/<profile>/conveyor
-    let profile_dir = exe.parent().and_then(Path::parent).context("unexpected test binary location")?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("unexpected test binary location")?;
     let binary = profile_dir.join("conveyor");
     if !binary.exists() {
-        bail!("{} does not exist; build it with `cargo build --bin conveyor`", binary.display());
+        bail!(
+            "{} does not exist; build it with `cargo build --bin conveyor`",
+            binary.display()
+        );
     }
     Ok(binary)
 }
@@ -61,7 +67,11 @@ impl ServerProcess {
             match receiver.recv_timeout(remaining) {
                 Ok(line) => {
                     if let Some(url) = line.split("listens on ").nth(1) {
-                        return Ok(ServerProcess { child, url: url.trim().to_owned(), log: receiver });
+                        return Ok(ServerProcess {
+                            child,
+                            url: url.trim().to_owned(),
+                            log: receiver,
+                        });
                     }
                 }
                 Err(_) => {

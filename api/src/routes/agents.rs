@@ -3,10 +3,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use conveyor_engine::{
-    StepReport,
+    Artifact, StepReport,
     aggregate::{build::ArtifactReport, job::JobCommand},
     service::{JobAssignment, JobView},
-    Artifact,
 };
 use uuid::Uuid;
 
@@ -44,13 +43,20 @@ pub async fn lease_job(
     body: web::Json<LeaseRequest>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require("agent")?;
-    let Some(assignment) = state.engine.lease_job(&context(&req, &principal), &body.agent).await? else {
+    let Some(assignment) = state
+        .engine
+        .lease_job(&context(&req, &principal), &body.agent)
+        .await?
+    else {
         return Ok(HttpResponse::NoContent().finish());
     };
     Ok(HttpResponse::Ok().json(assignment_dto(&state, assignment)?))
 }
 
-fn assignment_dto(state: &AppState, assignment: JobAssignment) -> Result<JobAssignmentDto, ApiError> {
+fn assignment_dto(
+    state: &AppState,
+    assignment: JobAssignment,
+) -> Result<JobAssignmentDto, ApiError> {
     Ok(match assignment {
         JobAssignment::Build { build, lease } => {
             let b = &build.tracked.state;
@@ -58,7 +64,11 @@ fn assignment_dto(state: &AppState, assignment: JobAssignment) -> Result<JobAssi
                 job_id: b.id.unwrap_or_default(),
                 kind: JobKind::Build,
                 lease: LeaseDto::from(&lease),
-                project: b.project.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+                project: b
+                    .project
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
                 repository: Some(b.repository.clone()),
                 commit: b.commit.clone(),
                 branch: b.branch.clone(),
@@ -71,14 +81,26 @@ fn assignment_dto(state: &AppState, assignment: JobAssignment) -> Result<JobAssi
                 variables: Vec::new(),
             }
         }
-        JobAssignment::Deployment { deployment, release, lease } => {
+        JobAssignment::Deployment {
+            deployment,
+            release,
+            lease,
+        } => {
             let d = &deployment.tracked.state;
             let variables = release
                 .variables
                 .iter()
                 .map(|v| {
-                    let value = if v.sensitive { state.secrets.unseal(&v.value)? } else { v.value.clone() };
-                    Ok(JobVariable { name: v.name.clone(), value, sensitive: v.sensitive })
+                    let value = if v.sensitive {
+                        state.secrets.unseal(&v.value)?
+                    } else {
+                        v.value.clone()
+                    };
+                    Ok(JobVariable {
+                        name: v.name.clone(),
+                        value,
+                        sensitive: v.sensitive,
+                    })
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
             JobAssignmentDto {
@@ -93,7 +115,11 @@ fn assignment_dto(state: &AppState, assignment: JobAssignment) -> Result<JobAssi
                 steps: release
                     .deployment_steps
                     .iter()
-                    .map(|s| crate::wire::BuildStepDto { name: s.name.clone(), script: s.script.clone(), artifacts: Vec::new() })
+                    .map(|s| crate::wire::BuildStepDto {
+                        name: s.name.clone(),
+                        script: s.script.clone(),
+                        artifacts: Vec::new(),
+                    })
                     .collect(),
                 environment: d.environment.as_ref().map(|e| e.to_string()),
                 release_id: Some(release.release_id),
@@ -129,7 +155,10 @@ fn job_status(view: JobView) -> JobStatus {
 }
 
 fn status_text(status: impl serde::Serialize) -> String {
-    serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 async fn run_job_command(
@@ -140,7 +169,10 @@ async fn run_job_command(
     command: JobCommand,
 ) -> Result<HttpResponse, ApiError> {
     principal.require("agent")?;
-    let view = state.engine.job_command(&context(req, principal), job_id, command).await?;
+    let view = state
+        .engine
+        .job_command(&context(req, principal), job_id, command)
+        .await?;
     Ok(HttpResponse::Ok().json(job_status(view)))
 }
 
@@ -166,7 +198,10 @@ pub async fn heartbeat_job(
     path: web::Path<Uuid>,
     body: web::Json<LeaseRef>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = JobCommand::Heartbeat { lease_id: body.lease_id, duration: state.lease_duration };
+    let command = JobCommand::Heartbeat {
+        lease_id: body.lease_id,
+        duration: state.lease_duration,
+    };
     run_job_command(&principal, &req, &state, *path, command).await
 }
 
@@ -192,7 +227,16 @@ pub async fn start_job(
     path: web::Path<Uuid>,
     body: web::Json<LeaseRef>,
 ) -> Result<HttpResponse, ApiError> {
-    run_job_command(&principal, &req, &state, *path, JobCommand::Start { lease_id: body.lease_id }).await
+    run_job_command(
+        &principal,
+        &req,
+        &state,
+        *path,
+        JobCommand::Start {
+            lease_id: body.lease_id,
+        },
+    )
+    .await
 }
 
 /// Report a step's result.
@@ -226,7 +270,14 @@ pub async fn report_step(
         exit_code: body.exit_code,
         duration_ms: body.duration_ms,
     };
-    run_job_command(&principal, &req, &state, *path, JobCommand::ReportStep(step)).await
+    run_job_command(
+        &principal,
+        &req,
+        &state,
+        *path,
+        JobCommand::ReportStep(step),
+    )
+    .await
 }
 
 /// Report an artifact a build produced (name, SHA-256, size).
@@ -256,9 +307,16 @@ pub async fn report_artifact(
     let body = body.into_inner();
     let report = ArtifactReport {
         lease_id: body.lease_id,
-        artifact: Artifact { name: body.name, sha256: body.sha256, size: body.size },
+        artifact: Artifact {
+            name: body.name,
+            sha256: body.sha256,
+            size: body.size,
+        },
     };
-    let build = state.engine.report_artifact(&context(&req, &principal), *path, report).await?;
+    let build = state
+        .engine
+        .report_artifact(&context(&req, &principal), *path, report)
+        .await?;
     Ok(HttpResponse::Ok().json(job_status(JobView::Build(build))))
 }
 
@@ -287,7 +345,20 @@ pub async fn complete_job(
     let body = body.into_inner();
     let failure = match body.outcome {
         JobOutcome::Succeeded => None,
-        JobOutcome::Failed => Some(body.reason.unwrap_or_else(|| "the agent reported a failure".into())),
+        JobOutcome::Failed => Some(
+            body.reason
+                .unwrap_or_else(|| "the agent reported a failure".into()),
+        ),
     };
-    run_job_command(&principal, &req, &state, *path, JobCommand::Complete { lease_id: body.lease_id, failure }).await
+    run_job_command(
+        &principal,
+        &req,
+        &state,
+        *path,
+        JobCommand::Complete {
+            lease_id: body.lease_id,
+            failure,
+        },
+    )
+    .await
 }

@@ -45,8 +45,14 @@ pub async fn create_push(
         message: body.message,
         source: "api".into(),
     };
-    let (push_id, builds) = state.engine.report_push(&context(&req, &principal), report).await?;
-    Ok(HttpResponse::Accepted().json(PushAccepted { push_id, builds: builds.into_iter().map(Build::from).collect() }))
+    let (push_id, builds) = state
+        .engine
+        .report_push(&context(&req, &principal), report)
+        .await?;
+    Ok(HttpResponse::Accepted().json(PushAccepted {
+        push_id,
+        builds: builds.into_iter().map(Build::from).collect(),
+    }))
 }
 
 /// List builds, newest first.
@@ -69,8 +75,14 @@ pub async fn list_builds(
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require("read")?;
-    let project = filter.project.as_deref().map(|p| parse_project(p, "project")).transpose()?;
-    let builds = state.engine.list_builds(&BuildFilter { project }, page.after, page.limit());
+    let project = filter
+        .project
+        .as_deref()
+        .map(|p| parse_project(p, "project"))
+        .transpose()?;
+    let builds = state
+        .engine
+        .list_builds(&BuildFilter { project }, page.after, page.limit());
     Ok(HttpResponse::Ok().json(Page::from_engine(builds, Build::from)))
 }
 
@@ -123,6 +135,9 @@ pub async fn cancel_build(
     principal.require("admin")?;
     let body: CancelRequest = super::optional_json(&body)?;
     let reason = body.reason.unwrap_or_else(|| "cancelled".into());
-    let build = state.engine.cancel_build(&context(&req, &principal), *path, reason).await?;
+    let build = state
+        .engine
+        .cancel_build(&context(&req, &principal), *path, reason)
+        .await?;
     Ok(HttpResponse::Ok().json(Build::from(build)))
 }

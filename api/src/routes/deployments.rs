@@ -33,11 +33,21 @@ pub async fn list_deployments(
 ) -> Result<HttpResponse, ApiError> {
     principal.require("read")?;
     let filter = DeploymentFilter {
-        project: query.project.as_deref().map(|p| parse_project(p, "project")).transpose()?,
-        environment: query.environment.as_deref().map(|e| parse_environment(e, "environment")).transpose()?,
+        project: query
+            .project
+            .as_deref()
+            .map(|p| parse_project(p, "project"))
+            .transpose()?,
+        environment: query
+            .environment
+            .as_deref()
+            .map(|e| parse_environment(e, "environment"))
+            .transpose()?,
         release: query.release,
     };
-    let deployments = state.engine.list_deployments(&filter, page.after, page.limit());
+    let deployments = state
+        .engine
+        .list_deployments(&filter, page.after, page.limit());
     Ok(HttpResponse::Ok().json(Page::from_engine(deployments, Deployment::from)))
 }
 
@@ -92,12 +102,22 @@ pub async fn approve_deployment(
     body: web::Json<ApprovalRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let deployment = state.engine.get_deployment(*path)?;
-    let environment = deployment.tracked.state.environment.clone().unwrap_or_else(|| unreachable!());
+    let environment = deployment
+        .tracked
+        .state
+        .environment
+        .clone()
+        .unwrap_or_else(|| unreachable!());
     principal.require(&format!("approve:{environment}"))?;
     let body = body.into_inner();
     let deployment = state
         .engine
-        .decide_approval(&context(&req, &principal), *path, body.decision.into(), body.comment)
+        .decide_approval(
+            &context(&req, &principal),
+            *path,
+            body.decision.into(),
+            body.comment,
+        )
         .await?;
     Ok(HttpResponse::Ok().json(Deployment::from(deployment)))
 }
@@ -126,10 +146,18 @@ pub async fn cancel_deployment(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let deployment = state.engine.get_deployment(*path)?;
-    let environment = deployment.tracked.state.environment.clone().unwrap_or_else(|| unreachable!());
+    let environment = deployment
+        .tracked
+        .state
+        .environment
+        .clone()
+        .unwrap_or_else(|| unreachable!());
     principal.require(&format!("deploy:{environment}"))?;
     let body: CancelRequest = super::optional_json(&body)?;
     let reason = body.reason.unwrap_or_else(|| "cancelled".into());
-    let deployment = state.engine.cancel_deployment(&context(&req, &principal), *path, reason).await?;
+    let deployment = state
+        .engine
+        .cancel_deployment(&context(&req, &principal), *path, reason)
+        .await?;
     Ok(HttpResponse::Ok().json(Deployment::from(deployment)))
 }

@@ -37,10 +37,21 @@ pub async fn create_environment(
     let name = parse_environment(&body.name, "name")?;
     let env = state
         .engine
-        .create_environment(&context(&req, &principal), name.clone(), body.description, body.approval_policy.into())
+        .create_environment(
+            &context(&req, &principal),
+            name.clone(),
+            body.description,
+            body.approval_policy.into(),
+        )
         .await?;
     let version = env.version;
-    Ok(with_etag(created(format!("/api/v1/environments/{name}"), Environment::from(env)), version))
+    Ok(with_etag(
+        created(
+            format!("/api/v1/environments/{name}"),
+            Environment::from(env),
+        ),
+        version,
+    ))
 }
 
 /// List environments.
@@ -54,10 +65,21 @@ pub async fn create_environment(
     security(("bearer" = ["read"]))
 )]
 #[get("/environments")]
-pub async fn list_environments(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_environments(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     principal.require("read")?;
-    let items: Vec<Environment> = state.engine.list_environments().into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
+    let items: Vec<Environment> = state
+        .engine
+        .list_environments()
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: None,
+    }))
 }
 
 /// Show an environment.
@@ -82,7 +104,10 @@ pub async fn get_environment(
     let name = parse_environment(&path, "env")?;
     let env = state.engine.get_environment(&name)?;
     let version = env.version;
-    Ok(with_etag(HttpResponse::Ok().json(Environment::from(env)), version))
+    Ok(with_etag(
+        HttpResponse::Ok().json(Environment::from(env)),
+        version,
+    ))
 }
 
 /// The deployments into an environment, newest first.
@@ -106,7 +131,9 @@ pub async fn environment_history(
 ) -> Result<HttpResponse, ApiError> {
     principal.require("read")?;
     let name = parse_environment(&path, "env")?;
-    let history = state.engine.environment_history(&name, page.after, page.limit())?;
+    let history = state
+        .engine
+        .environment_history(&name, page.after, page.limit())?;
     Ok(HttpResponse::Ok().json(Page::from_engine(history, Deployment::from)))
 }
 
@@ -141,8 +168,16 @@ pub async fn rollback_environment(
     let project = parse_project(&body.project, "project")?;
     let deployment = state
         .engine
-        .rollback(&context(&req, &principal), project, environment, body.to_release)
+        .rollback(
+            &context(&req, &principal),
+            project,
+            environment,
+            body.to_release,
+        )
         .await?;
     let id = deployment.tracked.state.id.unwrap_or_default();
-    Ok(created(format!("/api/v1/deployments/{id}"), Deployment::from(deployment)))
+    Ok(created(
+        format!("/api/v1/deployments/{id}"),
+        Deployment::from(deployment),
+    ))
 }

@@ -18,9 +18,13 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 fn filter(query: &EventQuery, limit: usize) -> Result<ReadFilter, ApiError> {
     if let (Some(from), Some(to)) = (query.from, query.to)
-        && from > to {
-            return Err(ApiError::validation("from", "from must not be later than to"));
-        }
+        && from > to
+    {
+        return Err(ApiError::validation(
+            "from",
+            "from must not be later than to",
+        ));
+    }
     Ok(ReadFilter {
         after: query.after.unwrap_or(0),
         until: None,
@@ -29,7 +33,14 @@ fn filter(query: &EventQuery, limit: usize) -> Result<ReadFilter, ApiError> {
         event_types: query
             .event_type
             .as_deref()
-            .map(|types| types.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect())
+            .map(|types| {
+                types
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
         actor: query.actor.clone(),
         recorded_from: query.from,
@@ -60,11 +71,24 @@ pub async fn list_events(
     principal.require("audit")?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::validation("limit", "limit must be between 1 and 1000"));
+        return Err(ApiError::validation(
+            "limit",
+            "limit must be between 1 and 1000",
+        ));
     }
-    let records = state.engine.store().read_all(&filter(&query, limit)?).await.map_err(store_error)?;
-    let next_cursor = (records.len() == limit).then(|| records.last().map(|r| r.position.to_string())).flatten();
-    Ok(HttpResponse::Ok().json(Page { items: records.into_iter().map(Event::from).collect(), next_cursor }))
+    let records = state
+        .engine
+        .store()
+        .read_all(&filter(&query, limit)?)
+        .await
+        .map_err(store_error)?;
+    let next_cursor = (records.len() == limit)
+        .then(|| records.last().map(|r| r.position.to_string()))
+        .flatten();
+    Ok(HttpResponse::Ok().json(Page {
+        items: records.into_iter().map(Event::from).collect(),
+        next_cursor,
+    }))
 }
 
 fn store_error(err: StoreError) -> ApiError {
@@ -97,7 +121,12 @@ pub async fn verify_events(
     if query.to.is_some_and(|to| to < from) {
         return Err(ApiError::validation("to", "to must not be before from"));
     }
-    let report = state.engine.store().verify(from, query.to).await.map_err(store_error)?;
+    let report = state
+        .engine
+        .store()
+        .verify(from, query.to)
+        .await
+        .map_err(store_error)?;
     Ok(HttpResponse::Ok().json(VerifyResult {
         intact: report.first_bad_position.is_none(),
         from: report.from,
@@ -138,7 +167,9 @@ pub async fn stream_events(
                 .to_str()
                 .ok()
                 .and_then(|v| v.trim().parse::<u64>().ok())
-                .ok_or_else(|| ApiError::BadRequest("Last-Event-ID must be an event position".into()))?,
+                .ok_or_else(|| {
+                    ApiError::BadRequest("Last-Event-ID must be an event position".into())
+                })?,
         ),
         None => None,
     };
@@ -166,7 +197,10 @@ pub async fn stream_events(
                 Ok(Err(_)) => return None,
             },
         };
-        Some((Ok::<_, actix_web::Error>(web::Bytes::from(chunk)), Some((subscription, shutting_down))))
+        Some((
+            Ok::<_, actix_web::Error>(web::Bytes::from(chunk)),
+            Some((subscription, shutting_down)),
+        ))
     });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")

@@ -54,13 +54,17 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
     }
     let unquoted = text.trim_start_matches("W/").trim_matches('"');
     unquoted.parse().map(Some).map_err(|_| {
-        ApiError::BadRequest(format!("If-Match must be a stream version such as \"3\", not {text}"))
+        ApiError::BadRequest(format!(
+            "If-Match must be a stream version such as \"3\", not {text}"
+        ))
     })
 }
 
 /// A 201 answer with a `Location` and a JSON body.
 pub fn created(location: String, body: impl serde::Serialize) -> HttpResponse {
-    HttpResponse::Created().insert_header((header::LOCATION, location)).json(body)
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(body)
 }
 
 /// Refusal codes that mean the input itself is unacceptable (422), not the state (409).
@@ -83,15 +87,30 @@ impl From<EngineError> for ApiError {
     fn from(err: EngineError) -> Self {
         match err {
             EngineError::NotFound { resource, id } => ApiError::not_found(resource, id),
-            EngineError::Invalid { field, reason } => ApiError::Validation { field, detail: reason },
-            EngineError::Refused(refusal) if INVALID_INPUT_CODES.contains(&refusal.code) => {
-                ApiError::Validation { field: None, detail: refusal.reason }
-            }
-            EngineError::Refused(refusal) => ApiError::Refused { code: refusal.code, detail: refusal.reason },
-            EngineError::VersionMismatch { expected, actual } => ApiError::PreconditionFailed {
-                detail: format!("If-Match expected version {expected}, but the resource is at version {actual}"),
+            EngineError::Invalid { field, reason } => ApiError::Validation {
+                field,
+                detail: reason,
             },
-            EngineError::Conflict { stream, expected, actual } => ApiError::Conflict {
+            EngineError::Refused(refusal) if INVALID_INPUT_CODES.contains(&refusal.code) => {
+                ApiError::Validation {
+                    field: None,
+                    detail: refusal.reason,
+                }
+            }
+            EngineError::Refused(refusal) => ApiError::Refused {
+                code: refusal.code,
+                detail: refusal.reason,
+            },
+            EngineError::VersionMismatch { expected, actual } => ApiError::PreconditionFailed {
+                detail: format!(
+                    "If-Match expected version {expected}, but the resource is at version {actual}"
+                ),
+            },
+            EngineError::Conflict {
+                stream,
+                expected,
+                actual,
+            } => ApiError::Conflict {
                 detail: format!("{stream} changed concurrently; retry"),
                 expected: Some(serde_json::json!(expected.to_string())),
                 actual: Some(serde_json::json!(actual)),
@@ -103,7 +122,10 @@ impl From<EngineError> for ApiError {
 }
 
 /// Parses a name with the engine's rules, naming the field in the 422.
-pub fn parse_environment(raw: &str, field: &str) -> Result<conveyor_engine::EnvironmentName, ApiError> {
+pub fn parse_environment(
+    raw: &str,
+    field: &str,
+) -> Result<conveyor_engine::EnvironmentName, ApiError> {
     conveyor_engine::EnvironmentName::parse(raw).map_err(|err| match err {
         EngineError::Invalid { reason, .. } => ApiError::validation(field, reason),
         other => other.into(),
@@ -123,5 +145,8 @@ pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> R
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|err| ApiError::MalformedRequest { field: None, detail: err.to_string() })
+    serde_json::from_slice(body).map_err(|err| ApiError::MalformedRequest {
+        field: None,
+        detail: err.to_string(),
+    })
 }

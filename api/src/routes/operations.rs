@@ -22,9 +22,15 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.engine.store().head().await {
-        Ok(_) if state.engine.is_running() => HttpResponse::Ok().content_type("text/plain").body("ready"),
-        Ok(_) => HttpResponse::ServiceUnavailable().content_type("text/plain").body("the engine is not following the log"),
-        Err(err) => HttpResponse::ServiceUnavailable().content_type("text/plain").body(format!("event store: {err}")),
+        Ok(_) if state.engine.is_running() => {
+            HttpResponse::Ok().content_type("text/plain").body("ready")
+        }
+        Ok(_) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("the engine is not following the log"),
+        Err(err) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body(format!("event store: {err}")),
     }
 }
 
@@ -55,5 +61,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             value: head.saturating_sub(reacted) as f64,
         },
     ];
-    HttpResponse::Ok().content_type(CONTENT_TYPE).body(state.metrics.render(&extra))
+    HttpResponse::Ok()
+        .content_type(CONTENT_TYPE)
+        .body(state.metrics.render(&extra))
 }

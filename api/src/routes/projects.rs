@@ -36,10 +36,16 @@ pub async fn create_project(
     let body = body.into_inner();
     parse_project(&body.name, "name")?;
     let spec = project_spec(body, &[], |value| state.secrets.seal(value))?;
-    let project = state.engine.create_project(&context(&req, &principal), spec).await?;
+    let project = state
+        .engine
+        .create_project(&context(&req, &principal), spec)
+        .await?;
     let version = project.version;
     let body = Project::from(project);
-    Ok(with_etag(created(format!("/api/v1/projects/{}", body.name), body), version))
+    Ok(with_etag(
+        created(format!("/api/v1/projects/{}", body.name), body),
+        version,
+    ))
 }
 
 /// List projects.
@@ -53,10 +59,21 @@ pub async fn create_project(
     security(("bearer" = ["read"]))
 )]
 #[get("/projects")]
-pub async fn list_projects(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_projects(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     principal.require("read")?;
-    let items: Vec<Project> = state.engine.list_projects().into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
+    let items: Vec<Project> = state
+        .engine
+        .list_projects()
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: None,
+    }))
 }
 
 /// Show a project.
@@ -81,7 +98,10 @@ pub async fn get_project(
     let name = parse_project(&path, "project")?;
     let project = state.engine.get_project(&name)?;
     let version = project.version;
-    Ok(with_etag(HttpResponse::Ok().json(Project::from(project)), version))
+    Ok(with_etag(
+        HttpResponse::Ok().json(Project::from(project)),
+        version,
+    ))
 }
 
 /// Replace a project's definition. Send `If-Match` with the version you read to avoid
@@ -115,11 +135,26 @@ pub async fn update_project(
     let expected = if_match(&req)?;
     let body = body.into_inner();
     if body.name != name.as_str() {
-        return Err(ApiError::validation("name", format!("the body names project {:?}, the path {name}", body.name)));
+        return Err(ApiError::validation(
+            "name",
+            format!("the body names project {:?}, the path {name}", body.name),
+        ));
     }
-    let current = state.engine.get_project(&name)?.state.spec.map(|s| s.variables).unwrap_or_default();
+    let current = state
+        .engine
+        .get_project(&name)?
+        .state
+        .spec
+        .map(|s| s.variables)
+        .unwrap_or_default();
     let spec = project_spec(body, &current, |value| state.secrets.seal(value))?;
-    let project = state.engine.update_project(&context(&req, &principal), spec, expected).await?;
+    let project = state
+        .engine
+        .update_project(&context(&req, &principal), spec, expected)
+        .await?;
     let version = project.version;
-    Ok(with_etag(HttpResponse::Ok().json(Project::from(project)), version))
+    Ok(with_etag(
+        HttpResponse::Ok().json(Project::from(project)),
+        version,
+    ))
 }

@@ -8,7 +8,9 @@ use crate::{
     auth::Principal,
     error::{ApiError, ProblemDetails},
     server::AppState,
-    wire::{CreateReleaseRequest, DeployRequest, Deployment, Page, PageQuery, ProjectQuery, Release},
+    wire::{
+        CreateReleaseRequest, DeployRequest, Deployment, Page, PageQuery, ProjectQuery, Release,
+    },
 };
 
 /// Create a release from a succeeded build: a snapshot of its artifacts and of the project's
@@ -37,7 +39,10 @@ pub async fn create_release(
 ) -> Result<HttpResponse, ApiError> {
     principal.require("release")?;
     let body = body.into_inner();
-    let release = state.engine.create_release(&context(&req, &principal), body.build_id, body.version).await?;
+    let release = state
+        .engine
+        .create_release(&context(&req, &principal), body.build_id, body.version)
+        .await?;
     let release = Release::from(release);
     Ok(created(format!("/api/v1/releases/{}", release.id), release))
 }
@@ -62,8 +67,14 @@ pub async fn list_releases(
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require("read")?;
-    let project = filter.project.as_deref().map(|p| parse_project(p, "project")).transpose()?;
-    let releases = state.engine.list_releases(project.as_ref(), page.after, page.limit());
+    let project = filter
+        .project
+        .as_deref()
+        .map(|p| parse_project(p, "project"))
+        .transpose()?;
+    let releases = state
+        .engine
+        .list_releases(project.as_ref(), page.after, page.limit());
     Ok(HttpResponse::Ok().json(Page::from_engine(releases, Release::from)))
 }
 
@@ -117,7 +128,13 @@ pub async fn deploy_release(
 ) -> Result<HttpResponse, ApiError> {
     let environment = parse_environment(&body.environment, "environment")?;
     principal.require(&format!("deploy:{environment}"))?;
-    let deployment = state.engine.request_deployment(&context(&req, &principal), *path, environment).await?;
+    let deployment = state
+        .engine
+        .request_deployment(&context(&req, &principal), *path, environment)
+        .await?;
     let deployment = Deployment::from(deployment);
-    Ok(created(format!("/api/v1/deployments/{}", deployment.id), deployment))
+    Ok(created(
+        format!("/api/v1/deployments/{}", deployment.id),
+        deployment,
+    ))
 }
