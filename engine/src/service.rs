@@ -661,6 +661,36 @@ impl Engine {
         }
     }
 
+    /// Runs a command on an existing build at the current time and returns the build after it.
+    async fn build_command(
+        &self,
+        ctx: &CommandContext,
+        id: Uuid,
+        command: BuildCommand,
+    ) -> Result<BuildView, EngineError> {
+        let now = Utc::now();
+        self.execute::<BuildState>(ctx, &build_stream(id), None, |state| {
+            Ok(state.decide(command.clone(), now)?)
+        })
+        .await?;
+        self.get_build(id)
+    }
+
+    /// Runs a command on an existing deployment at the current time and returns it after.
+    async fn deployment_command(
+        &self,
+        ctx: &CommandContext,
+        id: Uuid,
+        command: DeploymentCommand,
+    ) -> Result<DeploymentView, EngineError> {
+        let now = Utc::now();
+        self.execute::<DeploymentState>(ctx, &deployment_stream(id), None, |state| {
+            Ok(state.decide(command.clone(), now)?)
+        })
+        .await?;
+        self.get_deployment(id)
+    }
+
     // ----- environments and projects -----
 
     /// Creates an environment.
@@ -821,12 +851,7 @@ impl Engine {
             by: ctx.actor.subject.clone(),
             reason,
         };
-        let now = Utc::now();
-        self.execute::<BuildState>(ctx, &build_stream(id), None, |state| {
-            Ok(state.decide(command.clone(), now)?)
-        })
-        .await?;
-        self.get_build(id)
+        self.build_command(ctx, id, command).await
     }
 
     // ----- releases -----
@@ -1075,12 +1100,7 @@ impl Engine {
             decision,
             comment,
         };
-        let now = Utc::now();
-        self.execute::<DeploymentState>(ctx, &deployment_stream(id), None, |state| {
-            Ok(state.decide(command.clone(), now)?)
-        })
-        .await?;
-        self.get_deployment(id)
+        self.deployment_command(ctx, id, command).await
     }
 
     /// Cancels a deployment that has not ended.
@@ -1095,12 +1115,7 @@ impl Engine {
             by: ctx.actor.subject.clone(),
             reason,
         };
-        let now = Utc::now();
-        self.execute::<DeploymentState>(ctx, &deployment_stream(id), None, |state| {
-            Ok(state.decide(command.clone(), now)?)
-        })
-        .await?;
-        self.get_deployment(id)
+        self.deployment_command(ctx, id, command).await
     }
 
     /// Rolls `project` back in `environment`: replays the environment's deployment events to
@@ -1214,15 +1229,13 @@ impl Engine {
                 duration,
             };
             let result = if is_build {
-                self.execute::<BuildState>(ctx, &build_stream(id), None, |s| {
-                    Ok(s.decide(BuildCommand::Job(command.clone()), now)?)
-                })
-                .await
+                self.build_command(ctx, id, BuildCommand::Job(command))
+                    .await
+                    .map(drop)
             } else {
-                self.execute::<DeploymentState>(ctx, &deployment_stream(id), None, |s| {
-                    Ok(s.decide(DeploymentCommand::Job(command.clone()), now)?)
-                })
-                .await
+                self.deployment_command(ctx, id, DeploymentCommand::Job(command))
+                    .await
+                    .map(drop)
             };
             match result {
                 Ok(_) => return self.assignment(id, is_build).map(Some),
@@ -1291,22 +1304,15 @@ impl Engine {
                 None
             }
         });
-        let now = Utc::now();
         match is_build {
-            Some(true) => {
-                self.execute::<BuildState>(ctx, &build_stream(job_id), None, |s| {
-                    Ok(s.decide(BuildCommand::Job(command.clone()), now)?)
-                })
-                .await?;
-                Ok(JobView::Build(self.get_build(job_id)?))
-            }
-            Some(false) => {
-                self.execute::<DeploymentState>(ctx, &deployment_stream(job_id), None, |s| {
-                    Ok(s.decide(DeploymentCommand::Job(command.clone()), now)?)
-                })
-                .await?;
-                Ok(JobView::Deployment(self.get_deployment(job_id)?))
-            }
+            Some(true) => Ok(JobView::Build(
+                self.build_command(ctx, job_id, BuildCommand::Job(command))
+                    .await?,
+            )),
+            Some(false) => Ok(JobView::Deployment(
+                self.deployment_command(ctx, job_id, DeploymentCommand::Job(command))
+                    .await?,
+            )),
             None => Err(EngineError::not_found("job", job_id)),
         }
     }
@@ -1327,12 +1333,8 @@ impl Engine {
         }
         self.get_build(build_id)
             .map_err(|_| EngineError::not_found("job", build_id))?;
-        let now = Utc::now();
-        self.execute::<BuildState>(ctx, &build_stream(build_id), None, |s| {
-            Ok(s.decide(BuildCommand::ReportArtifact(report.clone()), now)?)
-        })
-        .await?;
-        self.get_build(build_id)
+        self.build_command(ctx, build_id, BuildCommand::ReportArtifact(report))
+            .await
     }
 }
 

@@ -690,7 +690,7 @@ fn starting_a_build_twice_is_refused() {
             }),
             at(2),
         ),
-        "build-running",
+        "job-already-started",
         &["started"],
     );
 }
@@ -702,7 +702,7 @@ fn reporting_a_step_before_the_start_is_refused() {
             BuildCommand::Job(JobCommand::ReportStep(step(lease_a(), "test"))),
             at(2),
         ),
-        "build-not-running",
+        "job-not-started",
         &["started"],
     );
 }
@@ -1562,7 +1562,7 @@ fn starting_a_deployment_twice_is_refused() {
             }),
             at(2),
         ),
-        "deployment-running",
+        "job-already-started",
         &["started"],
     );
 }
@@ -1576,7 +1576,7 @@ fn a_deployment_step_before_the_start_is_refused() {
             DeploymentCommand::Job(JobCommand::ReportStep(step(lease_a(), "roll out"))),
             at(2),
         ),
-        "deployment-not-running",
+        "job-not-started",
         &["started"],
     );
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{
     Aggregate,
-    job::{JobCommand, JobEvent, JobState, Lease, LeaseExtension, StepReport},
+    job::{JobCommand, JobDecision, JobEvent, JobState, Lease, LeaseExtension, StepReport},
     project::BuildPlan,
     refuse,
     release::Artifact,
@@ -266,24 +266,17 @@ impl BuildState {
                 Ok(vec![BuildEvent::BuildCancelled { by, reason }])
             }
             BuildCommand::ReportArtifact(report) => {
-                self.require_running(report.lease_id, now)?;
+                self.require_active()?;
+                self.job.check_started(
+                    report.lease_id,
+                    self.status == BuildStatus::Running,
+                    now,
+                )?;
                 report.artifact.validate()?;
                 Ok(vec![BuildEvent::ArtifactReported(report)])
             }
             BuildCommand::Job(job) => self.decide_job(job, now),
         }
-    }
-
-    fn require_running(&self, lease_id: Uuid, now: DateTime<Utc>) -> Result<(), DomainError> {
-        self.require_active()?;
-        self.job.check_lease(lease_id, now)?;
-        if self.status != BuildStatus::Running {
-            return refuse(
-                "build-not-running",
-                "the build has not been started under this lease",
-            );
-        }
-        Ok(())
     }
 
     fn decide_job(
@@ -292,52 +285,20 @@ impl BuildState {
         now: DateTime<Utc>,
     ) -> Result<Vec<BuildEvent>, DomainError> {
         self.require_active()?;
-        match command {
-            JobCommand::Lease {
-                lease_id,
-                agent,
-                duration,
-            } => match self.job.decide_lease(lease_id, &agent, now, duration)? {
-                JobEvent::Leased(lease) => Ok(vec![BuildEvent::JobLeased(lease)]),
-                _ => unreachable!("decide_lease only leases"),
+        let started = self.status == BuildStatus::Running;
+        Ok(vec![match self.job.decide(command, started, now)? {
+            JobDecision::Leased(lease) => BuildEvent::JobLeased(lease),
+            JobDecision::Extended(extension) => BuildEvent::JobLeaseExtended(extension),
+            JobDecision::Started { lease_id, agent } => {
+                BuildEvent::BuildStarted { lease_id, agent }
+            }
+            JobDecision::Step(step) => BuildEvent::StepReported(step),
+            JobDecision::Succeeded { lease_id } => BuildEvent::BuildSucceeded { lease_id },
+            JobDecision::Failed { lease_id, reason } => BuildEvent::BuildFailed {
+                lease_id: Some(lease_id),
+                reason,
             },
-            JobCommand::Heartbeat { lease_id, duration } => {
-                match self.job.decide_heartbeat(lease_id, now, duration)? {
-                    JobEvent::Extended(extension) => {
-                        Ok(vec![BuildEvent::JobLeaseExtended(extension)])
-                    }
-                    _ => unreachable!("decide_heartbeat only extends"),
-                }
-            }
-            JobCommand::Start { lease_id } => {
-                let lease = self.job.check_lease(lease_id, now)?;
-                if self.status == BuildStatus::Running {
-                    return refuse(
-                        "build-running",
-                        "the build was already started under this lease",
-                    );
-                }
-                Ok(vec![BuildEvent::BuildStarted {
-                    lease_id,
-                    agent: lease.agent.clone(),
-                }])
-            }
-            JobCommand::ReportStep(step) => {
-                self.require_running(step.lease_id, now)?;
-                self.job.decide_step(step.clone(), now)?;
-                Ok(vec![BuildEvent::StepReported(step)])
-            }
-            JobCommand::Complete { lease_id, failure } => {
-                self.require_running(lease_id, now)?;
-                Ok(vec![match failure {
-                    None => BuildEvent::BuildSucceeded { lease_id },
-                    Some(reason) => BuildEvent::BuildFailed {
-                        lease_id: Some(lease_id),
-                        reason,
-                    },
-                }])
-            }
-        }
+        }])
     }
 }
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     Aggregate,
-    job::{JobCommand, JobEvent, JobState, Lease, LeaseExtension, StepReport},
+    job::{JobCommand, JobDecision, JobEvent, JobState, Lease, LeaseExtension, StepReport},
     refuse,
     release::ReleaseSnapshot,
 };
@@ -514,17 +514,6 @@ impl DeploymentState {
         }
     }
 
-    fn require_running(&self, lease_id: Uuid, now: DateTime<Utc>) -> Result<(), DomainError> {
-        self.job.check_lease(lease_id, now)?;
-        if self.status != DeploymentStatus::Running {
-            return refuse(
-                "deployment-not-running",
-                "the deployment has not been started under this lease",
-            );
-        }
-        Ok(())
-    }
-
     fn decide_job(
         &self,
         command: JobCommand,
@@ -542,52 +531,22 @@ impl DeploymentState {
                 ),
             );
         }
-        match command {
-            JobCommand::Lease {
-                lease_id,
-                agent,
-                duration,
-            } => match self.job.decide_lease(lease_id, &agent, now, duration)? {
-                JobEvent::Leased(lease) => Ok(vec![DeploymentEvent::JobLeased(lease)]),
-                _ => unreachable!("decide_lease only leases"),
+        let started = self.status == DeploymentStatus::Running;
+        Ok(vec![match self.job.decide(command, started, now)? {
+            JobDecision::Leased(lease) => DeploymentEvent::JobLeased(lease),
+            JobDecision::Extended(extension) => DeploymentEvent::JobLeaseExtended(extension),
+            JobDecision::Started { lease_id, agent } => {
+                DeploymentEvent::DeploymentStarted { lease_id, agent }
+            }
+            JobDecision::Step(step) => DeploymentEvent::StepReported(step),
+            JobDecision::Succeeded { lease_id } => {
+                DeploymentEvent::DeploymentSucceeded { lease_id }
+            }
+            JobDecision::Failed { lease_id, reason } => DeploymentEvent::DeploymentFailed {
+                lease_id: Some(lease_id),
+                reason,
             },
-            JobCommand::Heartbeat { lease_id, duration } => {
-                match self.job.decide_heartbeat(lease_id, now, duration)? {
-                    JobEvent::Extended(extension) => {
-                        Ok(vec![DeploymentEvent::JobLeaseExtended(extension)])
-                    }
-                    _ => unreachable!("decide_heartbeat only extends"),
-                }
-            }
-            JobCommand::Start { lease_id } => {
-                let lease = self.job.check_lease(lease_id, now)?;
-                if self.status == DeploymentStatus::Running {
-                    return refuse(
-                        "deployment-running",
-                        "the deployment was already started under this lease",
-                    );
-                }
-                Ok(vec![DeploymentEvent::DeploymentStarted {
-                    lease_id,
-                    agent: lease.agent.clone(),
-                }])
-            }
-            JobCommand::ReportStep(step) => {
-                self.require_running(step.lease_id, now)?;
-                self.job.decide_step(step.clone(), now)?;
-                Ok(vec![DeploymentEvent::StepReported(step)])
-            }
-            JobCommand::Complete { lease_id, failure } => {
-                self.require_running(lease_id, now)?;
-                Ok(vec![match failure {
-                    None => DeploymentEvent::DeploymentSucceeded { lease_id },
-                    Some(reason) => DeploymentEvent::DeploymentFailed {
-                        lease_id: Some(lease_id),
-                        reason,
-                    },
-                }])
-            }
-        }
+        }])
     }
 }
 

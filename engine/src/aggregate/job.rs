@@ -111,28 +111,6 @@ impl JobState {
             .is_none_or(|lease| lease.expires_at <= now)
     }
 
-    /// Grants a new lease if the job is free.
-    pub fn decide_lease(
-        &self,
-        lease_id: Uuid,
-        agent: &str,
-        now: DateTime<Utc>,
-        duration: Duration,
-    ) -> Result<JobEvent, DomainError> {
-        if !self.leasable(now) {
-            return refuse("job-leased", "the job is leased by another agent");
-        }
-        if agent.trim().is_empty() {
-            return refuse("invalid-agent", "agent name must not be empty");
-        }
-        Ok(JobEvent::Leased(Lease {
-            lease_id,
-            agent: agent.to_owned(),
-            expires_at: now + duration,
-            attempt: self.attempts + 1,
-        }))
-    }
-
     /// Refuses unless `lease_id` is the current lease and it has not lapsed.
     pub fn check_lease(&self, lease_id: Uuid, now: DateTime<Utc>) -> Result<&Lease, DomainError> {
         match &self.lease {
@@ -149,32 +127,129 @@ impl JobState {
         }
     }
 
-    /// Extends the current lease.
-    pub fn decide_heartbeat(
+    /// Decides a job-protocol command. `started` says whether the agent has started the job
+    /// under its current lease; builds and deployments name the decision with their own event.
+    pub fn decide(
         &self,
-        lease_id: Uuid,
+        command: JobCommand,
+        started: bool,
         now: DateTime<Utc>,
-        duration: Duration,
-    ) -> Result<JobEvent, DomainError> {
-        self.check_lease(lease_id, now)?;
-        Ok(JobEvent::Extended(LeaseExtension {
-            lease_id,
-            expires_at: now + duration,
-        }))
+    ) -> Result<JobDecision, DomainError> {
+        let require_started = |lease_id: Uuid| {
+            self.check_lease(lease_id, now)?;
+            if started {
+                Ok(())
+            } else {
+                refuse(
+                    "job-not-started",
+                    "the job has not been started under this lease",
+                )
+            }
+        };
+        match command {
+            JobCommand::Lease {
+                lease_id,
+                agent,
+                duration,
+            } => {
+                if !self.leasable(now) {
+                    return refuse("job-leased", "the job is leased by another agent");
+                }
+                if agent.trim().is_empty() {
+                    return refuse("invalid-agent", "agent name must not be empty");
+                }
+                Ok(JobDecision::Leased(Lease {
+                    lease_id,
+                    agent,
+                    expires_at: now + duration,
+                    attempt: self.attempts + 1,
+                }))
+            }
+            JobCommand::Heartbeat { lease_id, duration } => {
+                self.check_lease(lease_id, now)?;
+                Ok(JobDecision::Extended(LeaseExtension {
+                    lease_id,
+                    expires_at: now + duration,
+                }))
+            }
+            JobCommand::Start { lease_id } => {
+                let lease = self.check_lease(lease_id, now)?;
+                if started {
+                    return refuse(
+                        "job-already-started",
+                        "the job was already started under this lease",
+                    );
+                }
+                Ok(JobDecision::Started {
+                    lease_id,
+                    agent: lease.agent.clone(),
+                })
+            }
+            JobCommand::ReportStep(step) => {
+                require_started(step.lease_id)?;
+                if step.name.trim().is_empty() {
+                    return refuse("invalid-step", "step name must not be empty");
+                }
+                Ok(JobDecision::Step(step))
+            }
+            JobCommand::Complete { lease_id, failure } => {
+                require_started(lease_id)?;
+                Ok(match failure {
+                    None => JobDecision::Succeeded { lease_id },
+                    Some(reason) => JobDecision::Failed { lease_id, reason },
+                })
+            }
+        }
     }
 
-    /// Records a step's end under the current lease.
-    pub fn decide_step(
+    /// Refuses unless the job was started under `lease_id` (for reports outside the protocol
+    /// commands, such as a build's artifacts).
+    pub fn check_started(
         &self,
-        step: StepReport,
+        lease_id: Uuid,
+        started: bool,
         now: DateTime<Utc>,
-    ) -> Result<JobEvent, DomainError> {
-        self.check_lease(step.lease_id, now)?;
-        if step.name.trim().is_empty() {
-            return refuse("invalid-step", "step name must not be empty");
+    ) -> Result<(), DomainError> {
+        self.check_lease(lease_id, now)?;
+        if started {
+            Ok(())
+        } else {
+            refuse(
+                "job-not-started",
+                "the job has not been started under this lease",
+            )
         }
-        Ok(JobEvent::Step(step))
     }
+}
+
+/// What a job command decided; each aggregate names it with its own event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobDecision {
+    /// Leased to an agent.
+    Leased(Lease),
+    /// Lease extended.
+    Extended(LeaseExtension),
+    /// The agent started it.
+    Started {
+        /// The lease.
+        lease_id: Uuid,
+        /// The agent.
+        agent: String,
+    },
+    /// A step ended.
+    Step(StepReport),
+    /// The job succeeded.
+    Succeeded {
+        /// The lease.
+        lease_id: Uuid,
+    },
+    /// The job failed.
+    Failed {
+        /// The lease.
+        lease_id: Uuid,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// A job command, shared by builds and deployments.
