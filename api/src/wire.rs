@@ -30,6 +30,21 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// Converts an engine page whose items may fail to convert.
+    pub fn try_from_engine<S, E>(
+        page: conveyor_engine::service::Page<S>,
+        convert: impl Fn(S) -> Result<T, E>,
+    ) -> Result<Self, E> {
+        Ok(Self {
+            items: page
+                .items
+                .into_iter()
+                .map(convert)
+                .collect::<Result<_, E>>()?,
+            next_cursor: page.next.map(|p| p.to_string()),
+        })
+    }
+
     /// Converts an engine page.
     pub fn from_engine<S>(
         page: conveyor_engine::service::Page<S>,
@@ -293,10 +308,20 @@ fn lifecycle(stages: &[LifecycleStage]) -> Vec<LifecycleStageDto> {
         .collect()
 }
 
-impl From<Tracked<ProjectState>> for Project {
-    fn from(t: Tracked<ProjectState>) -> Self {
-        let spec = t.state.spec.unwrap_or_else(unreachable_spec);
-        Self {
+/// The engine's read model holds only created projects and releases; a view without its
+/// content would be a bug in the engine, answered as a 500, never a panic.
+fn missing(what: &str) -> crate::error::ApiError {
+    crate::error::ApiError::internal(anyhow::anyhow!(
+        "the read model holds a {what} without content"
+    ))
+}
+
+impl TryFrom<Tracked<ProjectState>> for Project {
+    type Error = crate::error::ApiError;
+
+    fn try_from(t: Tracked<ProjectState>) -> Result<Self, Self::Error> {
+        let spec = t.state.spec.ok_or_else(|| missing("project"))?;
+        Ok(Self {
             name: spec.name.to_string(),
             description: spec.description,
             repository: spec.repository,
@@ -308,22 +333,7 @@ impl From<Tracked<ProjectState>> for Project {
             version: t.version,
             created_at: t.created_at,
             updated_at: t.updated_at,
-        }
-    }
-}
-
-/// The model only holds projects that were created, so a missing spec cannot happen; an
-/// empty one keeps the conversion total instead of panicking.
-fn unreachable_spec() -> ProjectSpec {
-    ProjectSpec {
-        name: conveyor_engine::ProjectName::parse("unknown").unwrap_or_else(|_| unreachable!()),
-        description: String::new(),
-        repository: String::new(),
-        branch: String::new(),
-        build_plan: BuildPlan::default(),
-        deployment_steps: Vec::new(),
-        variables: Vec::new(),
-        lifecycle: Vec::new(),
+        })
     }
 }
 
@@ -704,28 +714,18 @@ pub struct Release {
     pub deployments: Vec<Uuid>,
 }
 
-impl From<ReleaseView> for Release {
-    fn from(r: ReleaseView) -> Self {
+impl TryFrom<ReleaseView> for Release {
+    type Error = crate::error::ApiError;
+
+    fn try_from(r: ReleaseView) -> Result<Self, Self::Error> {
         let created_at = r.tracked.created_at;
-        let s: ReleaseSnapshot =
-            r.tracked
-                .state
-                .snapshot
-                .clone()
-                .unwrap_or_else(|| ReleaseSnapshot {
-                    release_id: Uuid::nil(),
-                    project: unreachable_spec().name,
-                    version: String::new(),
-                    build_id: Uuid::nil(),
-                    commit: String::new(),
-                    branch: String::new(),
-                    artifacts: Vec::new(),
-                    deployment_steps: Vec::new(),
-                    variables: Vec::new(),
-                    lifecycle: Vec::new(),
-                    created_by: String::new(),
-                });
-        Self {
+        let s: ReleaseSnapshot = r
+            .tracked
+            .state
+            .snapshot
+            .clone()
+            .ok_or_else(|| missing("release"))?;
+        Ok(Self {
             id: s.release_id,
             project: s.project.to_string(),
             version: s.version,
@@ -740,7 +740,7 @@ impl From<ReleaseView> for Release {
             created_at,
             succeeded_in: r.succeeded_in.iter().map(|e| e.to_string()).collect(),
             deployments: r.deployments,
-        }
+        })
     }
 }
 

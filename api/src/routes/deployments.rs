@@ -107,7 +107,9 @@ pub async fn approve_deployment(
         .state
         .environment
         .clone()
-        .unwrap_or_else(|| unreachable!());
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("deployment {} has no environment", *path))
+        })?;
     principal.require(&format!("approve:{environment}"))?;
     let body = body.into_inner();
     let deployment = state
@@ -151,7 +153,9 @@ pub async fn cancel_deployment(
         .state
         .environment
         .clone()
-        .unwrap_or_else(|| unreachable!());
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("deployment {} has no environment", *path))
+        })?;
     principal.require(&format!("deploy:{environment}"))?;
     let body: CancelRequest = super::optional_json(&body)?;
     let reason = body.reason.unwrap_or_else(|| "cancelled".into());

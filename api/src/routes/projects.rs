@@ -41,7 +41,7 @@ pub async fn create_project(
         .create_project(&context(&req, &principal), spec)
         .await?;
     let version = project.version;
-    let body = Project::from(project);
+    let body = Project::try_from(project)?;
     Ok(with_etag(
         created(format!("/api/v1/projects/{}", body.name), body),
         version,
@@ -68,8 +68,8 @@ pub async fn list_projects(
         .engine
         .list_projects()
         .into_iter()
-        .map(Into::into)
-        .collect();
+        .map(Project::try_from)
+        .collect::<Result<_, _>>()?;
     Ok(HttpResponse::Ok().json(Page {
         items,
         next_cursor: None,
@@ -99,7 +99,7 @@ pub async fn get_project(
     let project = state.engine.get_project(&name)?;
     let version = project.version;
     Ok(with_etag(
-        HttpResponse::Ok().json(Project::from(project)),
+        HttpResponse::Ok().json(Project::try_from(project)?),
         version,
     ))
 }
@@ -154,7 +154,7 @@ pub async fn update_project(
         .await?;
     let version = project.version;
     Ok(with_etag(
-        HttpResponse::Ok().json(Project::from(project)),
+        HttpResponse::Ok().json(Project::try_from(project)?),
         version,
     ))
 }

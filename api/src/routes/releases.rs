@@ -43,7 +43,7 @@ pub async fn create_release(
         .engine
         .create_release(&context(&req, &principal), body.build_id, body.version)
         .await?;
-    let release = Release::from(release);
+    let release = Release::try_from(release)?;
     Ok(created(format!("/api/v1/releases/{}", release.id), release))
 }
 
@@ -75,7 +75,7 @@ pub async fn list_releases(
     let releases = state
         .engine
         .list_releases(project.as_ref(), page.after, page.limit());
-    Ok(HttpResponse::Ok().json(Page::from_engine(releases, Release::from)))
+    Ok(HttpResponse::Ok().json(Page::try_from_engine(releases, Release::try_from)?))
 }
 
 /// Show a release.
@@ -98,7 +98,7 @@ pub async fn get_release(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require("read")?;
-    Ok(HttpResponse::Ok().json(Release::from(state.engine.get_release(*path)?)))
+    Ok(HttpResponse::Ok().json(Release::try_from(state.engine.get_release(*path)?)?))
 }
 
 /// Deploy (promote) a release into an environment. The release must have succeeded in the
