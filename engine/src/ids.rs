@@ -29,6 +29,15 @@ pub fn derived_id(cause: Uuid, label: &str) -> Uuid {
     Uuid::from_bytes(bytes)
 }
 
+/// A name-based UUID (version 8, from SHA-256 of `name`) for an entity whose identity is a
+/// name, such as a release (project and version): no timestamp, so it claims none.
+pub fn name_id(name: &str) -> Uuid {
+    let digest = Sha256::digest(name.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Uuid::new_v8(bytes)
+}
+
 /// Stream of one project.
 pub fn project_stream(name: &str) -> String {
     format!("project-{name}")

@@ -13,23 +13,26 @@ use crate::{
     names::{EnvironmentName, ProjectName},
 };
 
-/// One moment a release became live in an environment.
+/// One deployment that ended — succeeded (its release went live) or failed — in an
+/// environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveEntry {
-    /// The deployment that made it live.
+    /// The deployment.
     pub deployment_id: Uuid,
     /// The release.
     pub release_id: Uuid,
     /// Its version.
     pub release_version: String,
-    /// The `DeploymentSucceeded` event's id.
-    pub succeeded_event: Uuid,
+    /// Whether it succeeded (the release went live) or failed.
+    pub succeeded: bool,
+    /// The id of its `DeploymentSucceeded` or `DeploymentFailed` event.
+    pub outcome_event: Uuid,
     /// That event's position.
     pub position: u64,
 }
 
-/// Replays deployment records (in position order) into the succession of releases that went
-/// live for `project` in `environment`.
+/// Replays deployment records (in position order) into the succession of deployments of
+/// `project` that ended in `environment`, oldest first.
 pub fn live_history(
     records: &[Record],
     project: &ProjectName,
@@ -38,7 +41,7 @@ pub fn live_history(
     let mut requested: HashMap<&str, (Uuid, Uuid, String)> = HashMap::new();
     let mut history = Vec::new();
     for record in records {
-        match decode::<DeploymentEvent>(&record.event_type, &record.payload) {
+        let succeeded = match decode::<DeploymentEvent>(&record.event_type, &record.payload) {
             Some(DeploymentEvent::DeploymentRequested {
                 deployment_id,
                 release_id,
@@ -46,29 +49,35 @@ pub fn live_history(
                 project: p,
                 environment: e,
                 ..
-            }) if &p == project && &e == environment => {
-                requested.insert(&record.stream, (deployment_id, release_id, release_version));
-            }
-            Some(DeploymentEvent::DeploymentSucceeded { .. }) => {
-                if let Some((deployment_id, release_id, release_version)) =
-                    requested.get(record.stream.as_str())
-                {
-                    history.push(LiveEntry {
-                        deployment_id: *deployment_id,
-                        release_id: *release_id,
-                        release_version: release_version.clone(),
-                        succeeded_event: record.id,
-                        position: record.position,
-                    });
+            }) => {
+                if &p == project && &e == environment {
+                    requested.insert(&record.stream, (deployment_id, release_id, release_version));
                 }
+                continue;
             }
-            _ => {}
+            Some(DeploymentEvent::DeploymentSucceeded { .. }) => true,
+            Some(DeploymentEvent::DeploymentFailed { .. }) => false,
+            _ => continue,
+        };
+        if let Some((deployment_id, release_id, release_version)) =
+            requested.get(record.stream.as_str())
+        {
+            history.push(LiveEntry {
+                deployment_id: *deployment_id,
+                release_id: *release_id,
+                release_version: release_version.clone(),
+                succeeded,
+                outcome_event: record.id,
+                position: record.position,
+            });
         }
     }
     history
 }
 
-/// The current live entry and the one to roll back to.
+/// The current entry (the last deployment that ended, even a failed one) and the earlier
+/// successful one to roll back to: by default the latest whose release differs from the
+/// current one; with `to_release`, the latest success of that release.
 pub fn rollback_target(
     history: &[LiveEntry],
     to_release: Option<Uuid>,
@@ -79,19 +88,18 @@ pub fn rollback_target(
             "no release has been live in this environment, so there is nothing to roll back",
         );
     };
+    let mut successes = earlier.iter().rev().filter(|entry| entry.succeeded);
     let target = match to_release {
         Some(release) if release == current.release_id => {
             return refuse(
                 "release-is-live",
                 format!(
-                    "release {} is the one live now; roll back to an earlier one",
+                    "release {} is the current one; roll back to an earlier one",
                     current.release_version
                 ),
             );
         }
-        Some(release) => earlier
-            .iter()
-            .rev()
+        Some(release) => successes
             .find(|entry| entry.release_id == release)
             .ok_or_else(|| {
                 DomainError::new(
@@ -101,15 +109,13 @@ pub fn rollback_target(
                     ),
                 )
             })?,
-        None => earlier
-            .iter()
-            .rev()
+        None => successes
             .find(|entry| entry.release_id != current.release_id)
             .ok_or_else(|| {
                 DomainError::new(
                     "nothing-earlier",
                     format!(
-                        "no release was live in this environment before {}",
+                        "no other release was live in this environment before {}",
                         current.release_version
                     ),
                 )

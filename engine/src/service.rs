@@ -34,18 +34,13 @@ use crate::{
     },
     error::{DomainError, EngineError},
     ids::{
-        build_stream, deployment_stream, derived_id, environment_stream, new_event_id,
+        build_stream, deployment_stream, derived_id, environment_stream, name_id, new_event_id,
         project_stream, push_stream, release_stream,
     },
     model::{BuildView, DeploymentView, ReadModel, ReleaseView, Tracked},
     names::{EnvironmentName, ProjectName, glob_matches},
     rollback::{live_history, rollback_target},
 };
-
-/// A release's id, derived from its project and version (which are unique together).
-fn release_id_for(project: &ProjectName, version: &str) -> Uuid {
-    derived_id(Uuid::nil(), &format!("release:{project}:{version}"))
-}
 
 /// The checkpoint name of the process manager.
 const PROCESS_MANAGER: &str = "process-manager";
@@ -223,6 +218,11 @@ struct Inner {
     reacted: watch::Sender<u64>,
     stop: watch::Sender<bool>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Serialises leasing in this process: choosing a deployment whose environment is free and
+    /// appending its lease must be one step, or two agents could take two deployments of one
+    /// project into one environment at once (their leases land on different streams, so the
+    /// store cannot see the race). Sufficient while one process owns the log.
+    leasing: tokio::sync::Mutex<()>,
     config: EngineConfig,
 }
 
@@ -259,13 +259,22 @@ impl Engine {
                 reacted: watch::Sender::new(0),
                 stop: watch::Sender::new(false),
                 task: Mutex::new(None),
+                leasing: tokio::sync::Mutex::new(()),
                 config,
             }),
         };
         let runner = engine.clone();
         let handle = tokio::spawn(async move { runner.follow_log(subscription, checkpoint).await });
         *engine.inner.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
-        engine.wait_applied(head).await?;
+        // No deadline here: replaying a long log takes as long as it takes, and the server
+        // must not give up on a healthy log because it is large.
+        let mut applied = engine.inner.applied.subscribe();
+        applied
+            .wait_for(|position| *position >= head)
+            .await
+            .map_err(|_| {
+                EngineError::Unavailable("the engine stopped while replaying the log".into())
+            })?;
         Ok(engine)
     }
 
@@ -379,7 +388,11 @@ impl Engine {
                 .apply(&record);
             self.inner.applied.send_replace(record.position);
             if self.inner.config.run_process_manager && record.position > checkpoint {
-                let reacted = self.react(&record).await;
+                // Stopped in the middle of retrying: this record was not handled, so neither
+                // the checkpoint nor the reacted position may move past it.
+                let Some(reacted) = self.react(&record).await else {
+                    break;
+                };
                 if reacted || record.position - saved >= 1000 {
                     self.save_checkpoint(record.position).await;
                     saved = record.position;
@@ -405,23 +418,34 @@ impl Engine {
 
     /// Reacts to one record; returns whether it appended anything. Reactions derive their
     /// event ids from the cause, so handling a record twice appends nothing the second time.
-    async fn react(&self, record: &Record) -> bool {
-        let result = match record.event_type.as_str() {
-            "PushReceived" => self.queue_builds_for_push(record).await,
-            "BuildSucceeded" => self.release_build(record).await,
-            "ReleaseCreated" => self.deploy_to_first_stage(record).await,
-            "DeploymentSucceeded" => self.promote_to_next_stage(record).await,
-            _ => return false,
-        };
-        match result {
-            Ok(appended) => appended,
-            Err(EngineError::Refused(refusal)) => {
-                tracing::info!(position = record.position, reason = %refusal, "the workflow declined to react");
-                false
-            }
-            Err(err) => {
-                tracing::error!(position = record.position, error = %err, "reacting to an event failed");
-                false
+    async fn react(&self, record: &Record) -> Option<bool> {
+        // A reaction that fails for a reason other than a refusal (the store is unavailable,
+        // say) is retried until it succeeds or the engine stops: skipping it would lose the
+        // workflow's next step for good, since the checkpoint moves past it.
+        let mut backoff = StdDuration::from_millis(50);
+        let mut stop = self.inner.stop.subscribe();
+        loop {
+            let result = match record.event_type.as_str() {
+                "PushReceived" => self.queue_builds_for_push(record).await,
+                "BuildSucceeded" => self.release_build(record).await,
+                "ReleaseCreated" => self.deploy_to_first_stage(record).await,
+                "DeploymentSucceeded" => self.promote_to_next_stage(record).await,
+                _ => return Some(false),
+            };
+            match result {
+                Ok(appended) => return Some(appended),
+                Err(EngineError::Refused(refusal)) => {
+                    tracing::info!(position = record.position, reason = %refusal, "the workflow declined to react");
+                    return Some(false);
+                }
+                Err(err) => {
+                    tracing::error!(position = record.position, error = %err, retry_in = ?backoff, "reacting to an event failed");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stop.wait_for(|stopping| *stopping) => return None,
+                    }
+                    backoff = (backoff * 2).min(StdDuration::from_secs(5));
+                }
             }
         }
     }
@@ -492,7 +516,7 @@ impl Engine {
         };
         let ctx = CommandContext::reacting_to(record);
         let (_, outcome) = self
-            .create_release_for_build(&ctx, build_id, None, true)
+            .create_release_for_build(&ctx, build_id, None, Some(record.id))
             .await?;
         Ok(!outcome.duplicate)
     }
@@ -651,11 +675,15 @@ impl Engine {
                     self.settle(outcome.last_position).await?;
                     return Ok(outcome);
                 }
-                Err(EngineError::Conflict { .. })
-                    if if_match.is_none() && attempt < CONFLICT_RETRIES =>
-                {
-                    continue;
+                // The caller's If-Match held when we read, but another writer got in first:
+                // that is the precondition failing, not a conflict to retry.
+                Err(EngineError::Conflict { actual, .. }) if if_match.is_some() => {
+                    return Err(EngineError::VersionMismatch {
+                        expected: version,
+                        actual,
+                    });
                 }
+                Err(EngineError::Conflict { .. }) if attempt < CONFLICT_RETRIES => continue,
                 Err(err) => return Err(err),
             }
         }
@@ -864,23 +892,58 @@ impl Engine {
         version: Option<String>,
     ) -> Result<ReleaseView, EngineError> {
         let (release_id, outcome) = self
-            .create_release_for_build(ctx, build_id, version, false)
+            .create_release_for_build(ctx, build_id, version, None)
             .await?;
         self.settle(outcome.last_position).await?;
         self.get_release(release_id)
     }
 
-    /// Creates the release of a succeeded build. The release id is derived from the project
-    /// and the version, so two concurrent requests for one version race on one stream and
-    /// exactly one wins; a reaction re-derives the same ids on replay and appends nothing.
+    /// Creates the release of a succeeded build. Without a version, the default is
+    /// `1.0.<build number>`, or — when that is taken — the same with the build id's tail.
+    ///
+    /// The release id is derived from the project and the version, so two concurrent requests
+    /// for one version race on one stream and exactly one wins. A reaction passes its cause,
+    /// from which the event ids are derived, so a replay appends nothing.
     async fn create_release_for_build(
         &self,
         ctx: &CommandContext,
         build_id: Uuid,
         version: Option<String>,
-        reaction: bool,
+        cause: Option<Uuid>,
     ) -> Result<(Uuid, AppendOutcome), EngineError> {
-        let (release_id, version, events) = self.read(|m| {
+        let candidates = match version {
+            Some(version) => vec![version.trim().to_owned()],
+            None => {
+                let number = self.get_build(build_id)?.number;
+                let id = build_id.simple().to_string();
+                vec![
+                    format!("1.0.{number}"),
+                    format!("1.0.{number}-{}", &id[id.len() - 8..]),
+                ]
+            }
+        };
+        let mut refusal = None;
+        for version in candidates {
+            match self.try_create_release(ctx, build_id, version, cause).await {
+                Err(EngineError::Refused(taken)) if taken.code == "version-taken" => {
+                    refusal = Some(taken);
+                }
+                other => return other,
+            }
+        }
+        Err(refusal
+            .map(EngineError::Refused)
+            .unwrap_or_else(|| EngineError::invalid("version", "no version to create")))
+    }
+
+    async fn try_create_release(
+        &self,
+        ctx: &CommandContext,
+        build_id: Uuid,
+        version: String,
+        cause: Option<Uuid>,
+    ) -> Result<(Uuid, AppendOutcome), EngineError> {
+        let (release_id, events) = self.read(|m| {
             let build = m
                 .builds
                 .get(&build_id)
@@ -896,40 +959,20 @@ impl Engine {
                 .get(&project_name)
                 .and_then(|p| p.state.spec.clone())
                 .ok_or_else(|| EngineError::not_found("project", &project_name))?;
-            let taken = |version: &str| {
-                m.release_versions
-                    .contains_key(&(project_name.clone(), version.to_owned()))
-            };
-            let version = match version {
-                Some(version) => version.trim().to_owned(),
-                None => {
-                    // The default `1.0.<build number>`; if someone already took it by hand,
-                    // the build's id keeps the workflow's release distinct.
-                    let default = format!("1.0.{}", build.number);
-                    if taken(&default) {
-                        let id = build_id.simple().to_string();
-                        format!("{default}-{}", &id[id.len() - 8..])
-                    } else {
-                        default
-                    }
-                }
-            };
-            let release_id = release_id_for(&project_name, &version);
+            let release_id = name_id(&format!("release:{project_name}:{version}"));
             let events = ReleaseState::default().decide_create(CreateRelease {
                 release_id,
+                version_taken: m
+                    .release_versions
+                    .contains_key(&(project_name, version.clone())),
                 version: version.clone(),
                 build: &build.tracked.state,
                 project: &project,
-                version_taken: taken(&version),
                 created_by: ctx.actor.subject.clone(),
             })?;
-            Ok::<_, EngineError>((release_id, version, events))
+            Ok::<_, EngineError>((release_id, events))
         })?;
-        let ids = if reaction {
-            EventIds::Derived(release_id)
-        } else {
-            EventIds::Fresh
-        };
+        let ids = cause.map_or(EventIds::Fresh, EventIds::Derived);
         // No waiting for the read model here: the process manager calls this from the task
         // that applies the log, which would wait for itself.
         match self
@@ -1147,7 +1190,7 @@ impl Engine {
         let history = live_history(&records, &project, &environment);
         let (current, target) = rollback_target(&history, to_release)?;
         let ctx = CommandContext {
-            causation_id: Some(current.succeeded_event),
+            causation_id: Some(current.outcome_event),
             ..ctx.clone()
         };
         let id = new_event_id();
@@ -1198,6 +1241,7 @@ impl Engine {
                 "agent name must be 1 to 128 characters",
             ));
         }
+        let _leasing = self.inner.leasing.lock().await;
         let now = Utc::now();
         let mut candidates: Vec<(u64, Uuid, bool)> = self.read(|m| {
             let builds = m

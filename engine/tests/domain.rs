@@ -1787,29 +1787,31 @@ const RELEASE_2: u128 = 0x102;
 const RELEASE_3: u128 = 0x103;
 
 #[test]
-fn live_history_keeps_only_succeeded_deployments_of_the_project_in_the_environment() {
+fn live_history_keeps_ended_deployments_of_the_project_in_the_environment() {
     let mut log = Log::default();
     let first = log.deploy(0xd1, "shop", "production", RELEASE_1, "1.0.1", true);
     log.deploy(0xd2, "shop", "staging", RELEASE_2, "1.0.2", true);
     log.deploy(0xd3, "billing", "production", RELEASE_3, "2.0.0", true);
-    log.deploy(0xd4, "shop", "production", RELEASE_2, "1.0.2", false);
+    let failed = log.deploy(0xd4, "shop", "production", RELEASE_2, "1.0.2", false);
     let second = log.deploy(0xd5, "shop", "production", RELEASE_2, "1.0.2", true);
 
     let history = log.history("shop", "production");
     let summary: Vec<_> = history
         .iter()
-        .map(|e| (e.deployment_id, e.release_id, e.release_version.as_str()))
+        .map(|e| (e.deployment_id, e.release_id, e.release_version.as_str(), e.succeeded))
         .collect();
     assert_eq!(
         summary,
         vec![
-            (Uuid::from_u128(0xd1), Uuid::from_u128(RELEASE_1), "1.0.1"),
-            (Uuid::from_u128(0xd5), Uuid::from_u128(RELEASE_2), "1.0.2"),
+            (Uuid::from_u128(0xd1), Uuid::from_u128(RELEASE_1), "1.0.1", true),
+            (Uuid::from_u128(0xd4), Uuid::from_u128(RELEASE_2), "1.0.2", false),
+            (Uuid::from_u128(0xd5), Uuid::from_u128(RELEASE_2), "1.0.2", true),
         ]
     );
-    assert_eq!(history[0].succeeded_event, first.expect("succeeded"));
-    assert_eq!(history[1].succeeded_event, second.expect("succeeded"));
-    let positions: Vec<u64> = history.iter().map(|e| e.position).collect();
+    assert_eq!(history[0].outcome_event, first.expect("succeeded"));
+    assert_eq!(history[2].outcome_event, second.expect("succeeded"));
+    let positions: Vec<u64> = [&history[0], &history[2]].iter().map(|e| e.position).collect();
+    assert!(failed.is_none(), "a failed deployment has no DeploymentSucceeded event");
     let expected: Vec<u64> = [first, second]
         .iter()
         .map(|id| {
@@ -1829,13 +1831,40 @@ fn live_history_keeps_only_succeeded_deployments_of_the_project_in_the_environme
 
 #[test]
 fn rolling_back_with_nothing_live_is_refused() {
-    let mut log = Log::default();
-    log.deploy(0xd1, "shop", "production", RELEASE_1, "1.0.1", false);
+    let log = Log::default();
     then_refused(
         rollback_target(&log.history("shop", "production"), None),
         "nothing-live",
         &["nothing to roll back"],
     );
+}
+
+#[test]
+fn rolling_back_after_only_a_failed_deployment_is_refused() {
+    let mut log = Log::default();
+    log.deploy(0xd1, "shop", "production", RELEASE_1, "1.0.1", false);
+    then_refused(
+        rollback_target(&log.history("shop", "production"), None),
+        "nothing-earlier",
+        &["1.0.1"],
+    );
+}
+
+#[test]
+fn rolling_back_after_a_failed_deployment_restores_the_last_good_release() {
+    let mut log = Log::default();
+    log.deploy(0xd1, "shop", "production", RELEASE_1, "1.0.1", true);
+    log.deploy(0xd2, "shop", "production", RELEASE_2, "1.0.2", true);
+    log.deploy(0xd3, "shop", "production", RELEASE_3, "1.0.3", false);
+    let history = log.history("shop", "production");
+    let (current, target) = rollback_target(&history, None).expect("a target");
+    assert_eq!(current.deployment_id, Uuid::from_u128(0xd3));
+    assert!(!current.succeeded);
+    assert_eq!(target.release_id, Uuid::from_u128(RELEASE_2));
+    // The last good release may also be named, although it was the one live.
+    let (_, named) =
+        rollback_target(&history, Some(Uuid::from_u128(RELEASE_2))).expect("a named target");
+    assert_eq!(named.deployment_id, Uuid::from_u128(0xd2));
 }
 
 #[test]
@@ -1863,7 +1892,7 @@ fn rolling_back_targets_the_previous_distinct_release_by_default() {
     let history = log.history("shop", "production");
     let (current, target) = rollback_target(&history, None).expect("a target");
     assert_eq!(current.deployment_id, Uuid::from_u128(0xd4));
-    assert_eq!(current.succeeded_event, current_event);
+    assert_eq!(current.outcome_event, current_event);
     assert_eq!(target.release_id, Uuid::from_u128(RELEASE_2));
     assert_eq!(target.deployment_id, Uuid::from_u128(0xd2));
 }

@@ -998,6 +998,22 @@ async fn a_leased_deployment_keeps_others_into_its_environment_waiting() -> Test
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn agents_leasing_at_once_take_one_deployment_per_environment() -> TestResult {
+    let world = standard_world(&[("dev", false)]).await?;
+    two_deployments_queued_for_dev(&world).await?;
+    // Both agents choose at the same moment: their leases land on different streams, so only
+    // the engine's serialised leasing keeps them from deploying into dev together.
+    let (ctx1, ctx2) = (agent_ctx("agent-1"), agent_ctx("agent-2"));
+    let (one, two) = tokio::join!(
+        world.engine.lease_job(&ctx1, "agent-1"),
+        world.engine.lease_job(&ctx2, "agent-2"),
+    );
+    let leased = [one?, two?].into_iter().flatten().count();
+    assert_eq!(leased, 1, "two deployments were leased into dev at once");
+    Ok(())
+}
+
 // ----- rollback -----
 
 #[tokio::test]
