@@ -181,6 +181,10 @@ impl fmt::Display for Scope {
     }
 }
 
+/// The actor the engine records for the workflow's own events; no token may claim it, so
+/// the audit log tells people and the workflow apart.
+pub const RESERVED_SUBJECT: &str = "system";
+
 /// The authenticated caller of a request. Use it as a handler argument to require a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -317,6 +321,11 @@ impl Authenticator {
                 "the token has an empty subject".to_owned(),
             ));
         }
+        if claims.sub == RESERVED_SUBJECT {
+            return Err(ApiError::Unauthorized(format!(
+                "the subject `{RESERVED_SUBJECT}` is reserved for the workflow itself"
+            )));
+        }
         let scopes = claims
             .scope
             .split_whitespace()
@@ -409,6 +418,9 @@ pub fn mint_token(
 ) -> anyhow::Result<String> {
     if subject.trim().is_empty() {
         bail!("the subject must not be empty");
+    }
+    if subject == RESERVED_SUBJECT {
+        bail!("the subject `{RESERVED_SUBJECT}` is reserved for the workflow itself");
     }
     for scope in scopes.split_whitespace() {
         if Scope::parse(scope).is_none() {

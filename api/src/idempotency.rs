@@ -158,6 +158,8 @@ impl Drop for KeyGuard {
 #[derive(Clone)]
 pub struct Idempotency {
     store: Arc<dyn EventStore>,
+    /// Seals stored answers: some (an agent's lease) carry secrets in clear text.
+    secrets: Option<crate::secrets::Secrets>,
     locks: Arc<KeyLocks>,
     body_limit: usize,
 }
@@ -175,9 +177,17 @@ impl Idempotency {
     pub fn new(store: Arc<dyn EventStore>) -> Idempotency {
         Idempotency {
             store,
+            secrets: None,
             locks: Arc::default(),
             body_limit: DEFAULT_BODY_LIMIT,
         }
+    }
+
+    /// Encrypts every stored answer with `secrets`: an answer may hold unsealed secrets (the
+    /// variables an agent's lease carries), which must not rest in the table in clear text.
+    pub fn sealed_with(mut self, secrets: crate::secrets::Secrets) -> Idempotency {
+        self.secrets = Some(secrets);
+        self
     }
 
     /// Changes the largest request body accepted with a key (413 above it).
@@ -351,6 +361,21 @@ where
     match config.store.kv_get(&storage_key).await {
         Ok(None) => {}
         Ok(Some(bytes)) => {
+            let bytes = match &config.secrets {
+                None => Ok(bytes),
+                Some(secrets) => std::str::from_utf8(&bytes)
+                    .map_err(|_| {
+                        ApiError::internal(anyhow::anyhow!(
+                            "stored answer {storage_key} is not sealed text"
+                        ))
+                    })
+                    .and_then(|sealed| secrets.unseal(sealed))
+                    .map(String::into_bytes),
+            };
+            let bytes = match bytes {
+                Ok(bytes) => bytes,
+                Err(error) => return Ok(req.error_response(error)),
+            };
             return Ok(match replay_stored(&bytes, &fingerprint, &storage_key) {
                 Ok(response) => req.into_response(response),
                 Err(error) => req.error_response(error),
@@ -400,7 +425,11 @@ where
         };
         // The handler has acted: failing to remember its answer must not turn it into an
         // error, which the client would retry and so act twice anyway.
-        match serde_json::to_vec(&stored) {
+        let value = serde_json::to_string(&stored).map(|text| match &config.secrets {
+            Some(secrets) => secrets.seal(&text).into_bytes(),
+            None => text.into_bytes(),
+        });
+        match value {
             Ok(value) => {
                 if let Err(error) = config.store.kv_put_if_absent(&storage_key, value).await {
                     tracing::warn!(%error, key = %storage_key, "could not store an idempotent answer");

@@ -188,6 +188,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     .await
     .context("starting the engine")?;
     let metrics = Arc::new(Metrics::new());
+    let idempotency = Idempotency::new(store.clone()).sealed_with(secrets.clone());
     let (shutting_down, shutdown_signal) = tokio::sync::watch::channel(false);
     let state = web::Data::new(AppState {
         engine: engine.clone(),
@@ -196,7 +197,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         lease_duration,
         shutting_down: shutdown_signal,
     });
-    let idempotency = Idempotency::new(store.clone());
+
     let openapi = ApiDoc::openapi();
     let server = HttpServer::new(move || {
         App::new()

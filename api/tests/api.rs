@@ -310,6 +310,13 @@ async fn bad_tokens_are_refused_and_append_nothing() {
     );
     let wrong_audience = sign(&claims(now + 3600, "conveyor", "someone-else"), &app.secret);
     let wrong_issuer = sign(&claims(now + 3600, "evil", "conveyor"), &app.secret);
+    let posing_as_the_workflow = sign(
+        &conveyor_api::auth::Claims {
+            sub: "system".into(),
+            ..claims(now + 3600, "conveyor", "conveyor")
+        },
+        &app.secret,
+    );
     let alg_none = format!(
         "{}.{}.",
         base64url(br#"{"alg":"none","typ":"JWT"}"#),
@@ -319,6 +326,11 @@ async fn bad_tokens_are_refused_and_append_nothing() {
     // (what, Authorization header, the detail must contain one of these)
     let cases: Vec<(&str, Option<String>, &[&str])> = vec![
         ("no token", None, &["missing"]),
+        (
+            "the workflow's own subject",
+            Some(format!("Bearer {posing_as_the_workflow}")),
+            &["reserved"],
+        ),
         ("expired", Some(format!("Bearer {expired}")), &["expired"]),
         (
             "wrong key",
@@ -1938,4 +1950,92 @@ async fn restart_with_an_open_event_stream_is_prompt() {
     });
     let () = restarted;
     app.create_environment("staging", 0).await;
+}
+
+/// No file in the data directory holds a secret in clear text — not the log, not the stored
+/// idempotent answer of an agent's lease (which carries the unsealed variables).
+#[actix_web::test]
+async fn secrets_rest_on_disk_only_sealed() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    app.post(
+        "/api/v1/projects",
+        &app.admin(),
+        &project_definition("shop", &[("dev", true)]),
+    )
+    .await
+    .expect(201);
+    app.build_release(&commit("sealed"), "1.0.1").await;
+    let lease = app
+        .send(
+            Method::POST,
+            "/api/v1/agents/lease",
+            Some(&app.agent_token()),
+            Some(&json!({"agent": "agent-1"})),
+            &[("idempotency-key", "lease-1")],
+        )
+        .await
+        .expect(200);
+    assert_eq!(lease["kind"], "deployment");
+    assert!(
+        lease.to_string().contains(SECRET_VALUE),
+        "the agent gets the secret"
+    );
+    // A retry replays the same lease, secret included, from the sealed stored answer.
+    let replay = app
+        .send(
+            Method::POST,
+            "/api/v1/agents/lease",
+            Some(&app.agent_token()),
+            Some(&json!({"agent": "agent-1"})),
+            &[("idempotency-key", "lease-1")],
+        )
+        .await;
+    assert_eq!(
+        replay.header("idempotent-replayed").as_deref(),
+        Some("true")
+    );
+    assert_eq!(replay.expect(200), lease);
+
+    let mut files = vec![app.dir.path().to_path_buf()];
+    let mut scanned = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        scanned += 1;
+        assert!(
+            !bytes
+                .windows(SECRET_VALUE.len())
+                .any(|w| w == SECRET_VALUE.as_bytes()),
+            "{} holds the secret in clear text",
+            path.display()
+        );
+    }
+    assert!(
+        scanned >= 2,
+        "expected the log and the key files, scanned {scanned}"
+    );
+}
+
+/// Time bounds at the end of the representable range behave as bounds, not as text: a `from`
+/// in the last microsecond of year 9999 (which rounds past it) finds nothing, a `to` there
+/// finds everything.
+#[actix_web::test]
+async fn event_time_bounds_at_the_end_of_time() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    let late = "9999-12-31T23:59:59.9999999Z";
+    let from = app
+        .get_query("/api/v1/events", &app.auditor(), &[("from", late)])
+        .await
+        .expect(200);
+    assert_eq!(items(&from).len(), 0, "{from}");
+    let to = app
+        .get_query("/api/v1/events", &app.auditor(), &[("to", late)])
+        .await
+        .expect(200);
+    assert_eq!(items(&to).len() as u64, app.head().await, "{to}");
 }

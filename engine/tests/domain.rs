@@ -1798,20 +1798,48 @@ fn live_history_keeps_ended_deployments_of_the_project_in_the_environment() {
     let history = log.history("shop", "production");
     let summary: Vec<_> = history
         .iter()
-        .map(|e| (e.deployment_id, e.release_id, e.release_version.as_str(), e.succeeded))
+        .map(|e| {
+            (
+                e.deployment_id,
+                e.release_id,
+                e.release_version.as_str(),
+                e.succeeded,
+            )
+        })
         .collect();
     assert_eq!(
         summary,
         vec![
-            (Uuid::from_u128(0xd1), Uuid::from_u128(RELEASE_1), "1.0.1", true),
-            (Uuid::from_u128(0xd4), Uuid::from_u128(RELEASE_2), "1.0.2", false),
-            (Uuid::from_u128(0xd5), Uuid::from_u128(RELEASE_2), "1.0.2", true),
+            (
+                Uuid::from_u128(0xd1),
+                Uuid::from_u128(RELEASE_1),
+                "1.0.1",
+                true
+            ),
+            (
+                Uuid::from_u128(0xd4),
+                Uuid::from_u128(RELEASE_2),
+                "1.0.2",
+                false
+            ),
+            (
+                Uuid::from_u128(0xd5),
+                Uuid::from_u128(RELEASE_2),
+                "1.0.2",
+                true
+            ),
         ]
     );
     assert_eq!(history[0].outcome_event, first.expect("succeeded"));
     assert_eq!(history[2].outcome_event, second.expect("succeeded"));
-    let positions: Vec<u64> = [&history[0], &history[2]].iter().map(|e| e.position).collect();
-    assert!(failed.is_none(), "a failed deployment has no DeploymentSucceeded event");
+    let positions: Vec<u64> = [&history[0], &history[2]]
+        .iter()
+        .map(|e| e.position)
+        .collect();
+    assert!(
+        failed.is_none(),
+        "a failed deployment has no DeploymentSucceeded event"
+    );
     let expected: Vec<u64> = [first, second]
         .iter()
         .map(|id| {

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, SubsecRound, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::{oneshot, watch};
@@ -974,13 +974,22 @@ fn read_all_on(conn: &Connection, filter: &ReadFilter) -> StoreResult<Vec<Record
         sql.push_str(" AND actor = ?");
         values.push(Value::Text(actor.clone()));
     }
-    if let Some(from) = filter.recorded_from {
+    // Times are compared as RFC 3339 text, which sorts correctly only within years 0 to 9999:
+    // a bound past year 9999 means "after everything" (a `from` there matches nothing, a `to`
+    // there excludes nothing).
+    let beyond_text_range = |time: DateTime<Utc>| time.year() > 9999;
+    if let Some(from) = filter.recorded_from.map(ceil_to_micros) {
+        if beyond_text_range(from) {
+            return Ok(Vec::new());
+        }
         sql.push_str(" AND recorded_at >= ?");
-        values.push(Value::Text(format_time(ceil_to_micros(from))));
+        values.push(Value::Text(format_time(from)));
     }
-    if let Some(to) = filter.recorded_to {
+    if let Some(to) = filter.recorded_to.map(ceil_to_micros)
+        && !beyond_text_range(to)
+    {
         sql.push_str(" AND recorded_at < ?");
-        values.push(Value::Text(format_time(ceil_to_micros(to))));
+        values.push(Value::Text(format_time(to)));
     }
     let limit = if filter.limit == 0 {
         MAX_READ_LIMIT
