@@ -82,6 +82,13 @@ impl ServerProcess {
         }
     }
 
+    /// Kills the process with SIGKILL (no chance to flush or shut down) and reaps it.
+    pub fn kill_hard(mut self) -> anyhow::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
     /// Sends SIGTERM and waits for a clean exit.
     pub fn terminate(mut self) -> anyhow::Result<std::process::ExitStatus> {
         let pid = self.child.id().to_string();
@@ -95,4 +102,51 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Mints a token with `conveyor token` against the data directory's secret.
+pub fn mint_token(data_dir: &Path, subject: &str, scopes: &str) -> anyhow::Result<String> {
+    let output = Command::new(conveyor_binary()?)
+        .args(["token", "--sub", subject, "--scope", scopes])
+        .env("CONVEYOR_DATA_DIR", data_dir)
+        .output()?;
+    if !output.status.success() {
+        bail!(
+            "conveyor token failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8(output.stdout)?.trim().to_owned())
+}
+
+/// One HTTP call with curl: returns the status code and the body.
+pub fn curl(
+    method: &str,
+    url: &str,
+    token: &str,
+    body: Option<&str>,
+) -> anyhow::Result<(u16, String)> {
+    let mut command = Command::new("curl");
+    command
+        .args([
+            "-sS",
+            "-X",
+            method,
+            url,
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+        ])
+        .args([
+            "-H",
+            "Content-Type: application/json",
+            "-w",
+            "\n%{http_code}",
+        ]);
+    if let Some(body) = body {
+        command.args(["-d", body]);
+    }
+    let output = command.output()?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').context("curl printed no status")?;
+    Ok((status.trim().parse().unwrap_or(0), body.to_owned()))
 }
