@@ -19,6 +19,9 @@ pub const CONFIG_FILE_NAME: &str = "conveyor.toml";
 /// The file in the data directory that holds the generated HS256 secret.
 pub const JWT_SECRET_FILE_NAME: &str = "jwt-secret";
 
+/// The default largest artifact an agent may upload: 1 GiB.
+pub const DEFAULT_MAX_ARTIFACT_BYTES: u64 = 1024 * 1024 * 1024;
+
 /// RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
 const MIN_SECRET_LEN: usize = 32;
 
@@ -40,6 +43,11 @@ pub struct Settings {
     pub jwt_audience: String,
     /// How long an agent's job lease lasts without a heartbeat, in seconds.
     pub lease_seconds: u64,
+    /// The largest artifact an agent may upload, in bytes.
+    pub max_artifact_bytes: u64,
+    /// Whether `serve` runs an agent in process (`--no-agent` or `CONVEYOR_NO_AGENT=1` turn
+    /// it off).
+    pub builtin_agent: bool,
 }
 
 impl Default for Settings {
@@ -52,6 +60,8 @@ impl Default for Settings {
             jwt_issuer: "conveyor".to_owned(),
             jwt_audience: "conveyor".to_owned(),
             lease_seconds: 60,
+            max_artifact_bytes: DEFAULT_MAX_ARTIFACT_BYTES,
+            builtin_agent: true,
         }
     }
 }
@@ -69,6 +79,8 @@ impl fmt::Debug for Settings {
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .field("lease_seconds", &self.lease_seconds)
+            .field("max_artifact_bytes", &self.max_artifact_bytes)
+            .field("builtin_agent", &self.builtin_agent)
             .finish()
     }
 }
@@ -123,6 +135,8 @@ struct FileSettings {
     jwt_issuer: Option<String>,
     jwt_audience: Option<String>,
     lease_seconds: Option<u64>,
+    max_artifact_bytes: Option<u64>,
+    builtin_agent: Option<bool>,
 }
 
 /// Reads an environment variable, treating an empty value as unset (as compose files do).
@@ -185,6 +199,10 @@ impl Settings {
             settings.jwt_issuer = file.jwt_issuer.unwrap_or(settings.jwt_issuer);
             settings.jwt_audience = file.jwt_audience.unwrap_or(settings.jwt_audience);
             settings.lease_seconds = file.lease_seconds.unwrap_or(settings.lease_seconds);
+            settings.max_artifact_bytes = file
+                .max_artifact_bytes
+                .unwrap_or(settings.max_artifact_bytes);
+            settings.builtin_agent = file.builtin_agent.unwrap_or(settings.builtin_agent);
         }
 
         if let Some(value) = non_empty(env, "CONVEYOR_DATA_DIR") {
@@ -209,6 +227,21 @@ impl Settings {
             settings.lease_seconds = value.trim().parse().with_context(|| {
                 format!("CONVEYOR_LEASE_SECONDS must be a whole number of seconds, not {value:?}")
             })?;
+        }
+        if let Some(value) = non_empty(env, "CONVEYOR_MAX_ARTIFACT_BYTES") {
+            settings.max_artifact_bytes = value.trim().parse().with_context(|| {
+                format!(
+                    "CONVEYOR_MAX_ARTIFACT_BYTES must be a whole number of bytes, not {value:?}"
+                )
+            })?;
+        }
+
+        if let Some(value) = non_empty(env, "CONVEYOR_NO_AGENT") {
+            settings.builtin_agent = match value.trim() {
+                "1" | "true" | "yes" => false,
+                "0" | "false" | "no" => true,
+                _ => bail!("CONVEYOR_NO_AGENT must be 1 or 0, not {value:?}"),
+            };
         }
 
         let SettingsOverrides {
@@ -257,6 +290,9 @@ impl Settings {
         }
         if self.lease_seconds == 0 {
             bail!("lease_seconds must be at least 1");
+        }
+        if self.max_artifact_bytes == 0 {
+            bail!("max_artifact_bytes must be at least 1");
         }
         Ok(())
     }
@@ -405,6 +441,12 @@ mod tests {
                 "not both",
             ),
             (Some("lease_seconds = 0"), vec![], "lease_seconds"),
+            (
+                None,
+                vec![("CONVEYOR_MAX_ARTIFACT_BYTES", "lots")],
+                "CONVEYOR_MAX_ARTIFACT_BYTES",
+            ),
+            (Some("max_artifact_bytes = 0"), vec![], "max_artifact_bytes"),
         ];
         for (file, env, needle) in cases {
             let error = Settings::from_sources(file, &env_of(&env), SettingsOverrides::default())

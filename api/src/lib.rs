@@ -3,10 +3,13 @@
 //! Only this crate knows HTTP, the JSON shapes of the wire and JWT; it converts to and from
 //! the engine's types by hand.
 
+pub mod agent;
 pub mod auth;
+pub mod blobs;
 pub mod config;
 pub mod error;
 pub mod idempotency;
+pub mod logs;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;

@@ -1,10 +1,12 @@
-//! The `conveyor` binary: `serve` runs the server, `token` mints a JWT.
+//! The `conveyor` binary: `serve` runs the server (with an agent in process unless
+//! `--no-agent`), `agent` runs a separate agent, `token` mints a JWT.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use conveyor_api::{
+    agent::{self, AgentConfig, Stop},
     auth::{mint_token, parse_ttl},
     config::{Settings, SettingsOverrides, ensure_jwt_secret},
     server,
@@ -38,7 +40,13 @@ enum Command {
         /// Address to listen on, host:port [env: CONVEYOR_LISTEN; default 127.0.0.1:8080].
         #[arg(long)]
         listen: Option<String>,
+        /// Do not run the built-in agent (run `conveyor agent`s instead) [env: CONVEYOR_NO_AGENT=1].
+        #[arg(long)]
+        no_agent: bool,
     },
+    /// Run an agent: lease build and deployment jobs from a server and run them. The first
+    /// SIGTERM/SIGINT stops leasing and lets running jobs finish; a second kills them.
+    Agent(AgentArgs),
     /// Mint a JWT signed with the configured HS256 secret.
     Token {
         /// The subject (who the token speaks for).
@@ -53,6 +61,30 @@ enum Command {
     },
 }
 
+/// Where an agent finds its server and how it works.
+#[derive(Debug, Args)]
+struct AgentArgs {
+    /// The server's URL, e.g. http://conveyor.internal:8080.
+    #[arg(long, env = "CONVEYOR_AGENT_SERVER")]
+    server: String,
+    /// A token with scope `agent` (prefer the environment variable: flags show in `ps`).
+    #[arg(long, env = "CONVEYOR_AGENT_TOKEN", hide_env_values = true)]
+    token: String,
+    /// The agent's name, recorded on its leases.
+    #[arg(long, env = "CONVEYOR_AGENT_NAME")]
+    name: String,
+    /// Where jobs get their work directories.
+    #[arg(
+        long,
+        env = "CONVEYOR_AGENT_WORKDIR",
+        default_value = "./conveyor-agent-work"
+    )]
+    workdir: PathBuf,
+    /// How many jobs run at once.
+    #[arg(long, env = "CONVEYOR_AGENT_CAPACITY", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    capacity: u16,
+}
+
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -62,9 +94,14 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let listen = match &cli.command {
-        Command::Serve { listen } => listen.clone(),
-        Command::Token { .. } => None,
+    let (listen, no_agent) = match cli.command {
+        Command::Serve {
+            ref listen,
+            no_agent,
+        } => (listen.clone(), no_agent),
+        Command::Token { .. } => (None, false),
+        // An agent needs none of the server's settings.
+        Command::Agent(args) => return run_agent(args),
     };
     let mut settings = Settings::load(SettingsOverrides {
         config: cli.settings.config,
@@ -73,7 +110,13 @@ fn main() -> anyhow::Result<()> {
         ..SettingsOverrides::default()
     })?;
     match cli.command {
-        Command::Serve { .. } => serve(settings),
+        Command::Serve { .. } => {
+            if no_agent {
+                settings.builtin_agent = false;
+            }
+            serve(settings)
+        }
+        Command::Agent(_) => unreachable!("handled before reading the settings"),
         Command::Token { sub, scope, ttl } => {
             if settings.jwt_secret.is_none() && settings.jwt_public_key.is_some() {
                 bail!(
@@ -114,4 +157,44 @@ fn serve(mut settings: Settings) -> anyhow::Result<()> {
         eprintln!("Conveyor listens on http://{}", running.addr);
         running.wait().await
     })
+}
+
+fn run_agent(args: AgentArgs) -> anyhow::Result<()> {
+    let config = AgentConfig {
+        server: args.server,
+        token: args.token,
+        name: args.name,
+        workdir: args.workdir,
+        capacity: usize::from(args.capacity),
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?
+        .block_on(async move {
+            let (stop, stopped) = tokio::sync::watch::channel(Stop::Run);
+            let mut terminate =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .context("listening for SIGTERM")?;
+            let mut interrupt =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                    .context("listening for SIGINT")?;
+            let agent = tokio::spawn(agent::run(config, stopped));
+            tokio::spawn(async move {
+                for level in [Stop::Drain, Stop::Kill] {
+                    tokio::select! {
+                        _ = terminate.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
+                    match level {
+                        Stop::Drain => eprintln!(
+                            "Stopping: leasing no more jobs, waiting for the running ones (signal again to kill them)"
+                        ),
+                        _ => eprintln!("Killing the running jobs"),
+                    }
+                    stop.send_replace(level);
+                }
+            });
+            agent.await.context("the agent task failed")?
+        })
 }

@@ -28,7 +28,9 @@ use crate::routes::*;
         deployments::list_deployments, deployments::get_deployment,
         deployments::approve_deployment, deployments::cancel_deployment,
         agents::lease_job, agents::heartbeat_job, agents::start_job, agents::report_step,
-        agents::report_artifact, agents::complete_job,
+        agents::report_artifact, agents::complete_job, agents::get_job,
+        artifacts::upload_artifact, artifacts::download_artifact,
+        logs::append_job_log, logs::get_build_log, logs::get_deployment_log,
         events::list_events, events::verify_events, events::stream_events,
     ),
     modifiers(&BearerAuth),
@@ -39,6 +41,7 @@ use crate::routes::*;
         (name = "releases", description = "Immutable release snapshots and promotion"),
         (name = "deployments", description = "Deployments and approvals"),
         (name = "agents", description = "The job protocol agents speak"),
+        (name = "artifacts", description = "Build outputs, stored by SHA-256"),
         (name = "events", description = "The event log, for auditors"),
         (name = "operations", description = "Health and metrics"),
     )

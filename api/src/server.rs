@@ -17,10 +17,13 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
+    agent::{AgentConfig, AgentHandle},
     auth::Authenticator,
+    blobs::{BLOBS_DIR_NAME, BlobStore},
     config::Settings,
     error,
     idempotency::Idempotency,
+    logs::{LOGS_DIR_NAME, LogStore},
     metrics::Metrics,
     openapi::ApiDoc,
     routes::{self, RequestId},
@@ -29,6 +32,12 @@ use crate::{
 
 /// File name of the SQLite event log in the data directory.
 pub const EVENT_LOG_FILE_NAME: &str = "events.sqlite3";
+
+/// The name the in-process agent leases jobs under.
+pub const BUILTIN_AGENT_NAME: &str = "builtin";
+
+/// The subject of the in-process agent's token.
+pub const BUILTIN_AGENT_SUBJECT: &str = "builtin-agent";
 
 /// What every handler shares.
 #[derive(Debug)]
@@ -41,6 +50,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// How long a heartbeat extends a lease.
     pub lease_duration: chrono::Duration,
+    /// Artifacts, content-addressed, in `<data_dir>/blobs`.
+    pub blobs: BlobStore,
+    /// The largest artifact an upload may carry, in bytes.
+    pub max_artifact_bytes: u64,
+    /// Job logs, in `<data_dir>/logs`.
+    pub logs: LogStore,
     /// Becomes true when the server starts shutting down, so that endless responses (the
     /// event stream) end instead of holding the graceful shutdown for its whole timeout.
     pub shutting_down: tokio::sync::watch::Receiver<bool>,
@@ -83,6 +98,12 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
         .service(agents::report_step)
         .service(agents::report_artifact)
         .service(agents::complete_job)
+        .service(artifacts::upload_artifact)
+        .service(artifacts::download_artifact)
+        .service(logs::append_job_log)
+        .service(logs::get_build_log)
+        .service(logs::get_deployment_log)
+        .service(agents::get_job)
         .service(events::list_events)
         .service(events::verify_events)
         .service(events::stream_events);
@@ -119,6 +140,7 @@ pub struct RunningServer {
     shutting_down: tokio::sync::watch::Sender<bool>,
     engine: Engine,
     store: Arc<dyn EventStore>,
+    agent: Option<AgentHandle>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -151,6 +173,11 @@ impl RunningServer {
     /// Stops gracefully: event streams end, in-flight requests finish, queued appends commit,
     /// the engine saves its checkpoint, the store closes.
     pub async fn stop(self) {
+        // The agent first, while it can still reach the server: its running jobs' processes
+        // are killed and their leases lapse, so the jobs run again after a restart.
+        if let Some(agent) = self.agent {
+            agent.stop().await;
+        }
         self.shutting_down.send_replace(true);
         self.handle.stop(true).await;
         let _ = self.server.await;
@@ -173,6 +200,10 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     })?;
     let authenticator = web::Data::new(Authenticator::from_settings(settings)?);
     let secrets = Secrets::load_or_create(&settings.data_dir)?;
+    let blobs = BlobStore::open(settings.data_dir.join(BLOBS_DIR_NAME))
+        .context("opening the blob store")?;
+    let logs =
+        LogStore::open(settings.data_dir.join(LOGS_DIR_NAME)).context("opening the log store")?;
     let store: Arc<dyn EventStore> =
         SqliteStore::open(&settings.data_dir.join(EVENT_LOG_FILE_NAME))
             .await
@@ -183,6 +214,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         EngineConfig {
             lease_duration,
             run_process_manager: true,
+            ..EngineConfig::default()
         },
     )
     .await
@@ -195,6 +227,9 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         secrets,
         metrics: metrics.clone(),
         lease_duration,
+        blobs,
+        max_artifact_bytes: settings.max_artifact_bytes,
+        logs,
         shutting_down: shutdown_signal,
     });
 
@@ -240,6 +275,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let handle = server.handle();
     let server = tokio::spawn(server);
     tracing::info!(%addr, data_dir = %settings.data_dir.display(), "conveyor is serving");
+    let agent = builtin_agent(settings, addr)?;
     Ok(RunningServer {
         addr,
         handle,
@@ -247,5 +283,44 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         shutting_down,
         engine,
         store,
+        agent,
     })
+}
+
+/// Starts the in-process agent (unless turned off): the same agent as `conveyor agent`,
+/// speaking HTTP to this server's own address with a token minted from the HS256 secret.
+fn builtin_agent(settings: &Settings, addr: SocketAddr) -> anyhow::Result<Option<AgentHandle>> {
+    if !settings.builtin_agent {
+        return Ok(None);
+    }
+    let Some(secret) = settings.jwt_secret.as_deref() else {
+        tracing::warn!(
+            "the built-in agent needs an HS256 secret to mint its token, and this server only \
+             has a public key: run separate `conveyor agent`s and start with `--no-agent`"
+        );
+        return Ok(None);
+    };
+    let token = crate::auth::mint_token(
+        secret,
+        &settings.jwt_issuer,
+        &settings.jwt_audience,
+        BUILTIN_AGENT_SUBJECT,
+        "agent",
+        chrono::Duration::days(3650),
+    )
+    .context("minting the built-in agent's token")?;
+    // A server listening on every interface is reached on the loopback one.
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::Ipv4Addr::LOCALHOST.into(),
+        ip if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    let server = format!("http://{}", SocketAddr::new(host, addr.port()));
+    Ok(Some(AgentHandle::spawn(AgentConfig {
+        server,
+        token,
+        name: BUILTIN_AGENT_NAME.to_owned(),
+        workdir: settings.data_dir.join("work"),
+        capacity: 1,
+    })))
 }

@@ -1,14 +1,19 @@
 //! Wire types: the JSON shapes of the API, with their OpenAPI schemas, converted from the
 //! engine's types by hand so that the engine never depends on the wire.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use conveyor_engine::{
-    ApprovalPolicy, Artifact, BuildStatus, DeploymentKind, DeploymentStatus, EnvironmentState,
-    ProjectState, StepOutcome,
+    ApprovalPolicy, Artifact, BuildStatus, DeploymentKind, DeploymentStatus, EngineError,
+    EnvironmentName, EnvironmentState, ProjectState, StepOutcome,
     aggregate::{
         deployment::{ApprovalDecision, Approver},
         job::{Lease, StepReport},
-        project::{BuildPlan, BuildStep, DeploymentStep, LifecycleStage, ProjectSpec, Variable},
+        project::{
+            BuildPlan, BuildStep, DeploymentStep, LifecycleStage, PlanSource, ProjectSpec,
+            Variable, VariableScope,
+        },
         release::ReleaseSnapshot,
     },
     model::{BuildView, DeploymentView, ReleaseView, Tracked},
@@ -163,6 +168,13 @@ pub struct BuildStepDto {
     /// Globs of files kept as artifacts.
     #[serde(default)]
     pub artifacts: Vec<String>,
+    /// Extra environment variables for this step.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, String>,
+    /// Seconds the step may run before it is killed (the agent's default, one hour, when
+    /// absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
 }
 
 /// One deployment step.
@@ -174,20 +186,64 @@ pub struct DeploymentStepDto {
     pub name: String,
     /// Shell script.
     pub script: String,
+    /// Extra environment variables for this step.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, String>,
+    /// Seconds the step may run before it is killed (the agent's default, one hour, when
+    /// absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
 }
 
-/// A variable. Sensitive values are write-only: responses show `********`.
+/// A variable: a default value and per-environment values; the most specific scope wins.
+/// Sensitive values are write-only: responses show `********`, and sending `********` back
+/// keeps the stored value.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = Variable)]
 #[serde(deny_unknown_fields)]
 pub struct VariableDto {
     /// Name.
     pub name: String,
-    /// Value (masked in responses when sensitive).
-    pub value: String,
+    /// The default value (masked in responses when sensitive); absent when only some
+    /// environments have one.
+    #[serde(default)]
+    pub value: Option<String>,
     /// Whether it is a secret.
     #[serde(default)]
     pub sensitive: bool,
+    /// Values for particular environments, by environment name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<String, String>,
+}
+
+/// Where a build's plan comes from.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[schema(as = PlanSource)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanSourceDto {
+    /// The project's definition: `build_steps`, or its `pipelines` document.
+    #[default]
+    Project,
+    /// `bitbucket-pipelines.yml` at the pushed commit.
+    Repository,
+}
+
+impl From<PlanSourceDto> for PlanSource {
+    fn from(p: PlanSourceDto) -> Self {
+        match p {
+            PlanSourceDto::Project => Self::Project,
+            PlanSourceDto::Repository => Self::Repository,
+        }
+    }
+}
+
+impl From<PlanSource> for PlanSourceDto {
+    fn from(p: PlanSource) -> Self {
+        match p {
+            PlanSource::Project => Self::Project,
+            PlanSource::Repository => Self::Repository,
+        }
+    }
 }
 
 /// One lifecycle stage.
@@ -217,9 +273,17 @@ pub struct ProjectRequest {
     /// Branch glob that triggers builds.
     #[serde(default = "default_branch")]
     pub branch: String,
-    /// Build steps.
+    /// Build steps (or give `pipelines`).
     #[serde(default)]
     pub build_steps: Vec<BuildStepDto>,
+    /// The build plan as a Bitbucket Pipelines document (`pipelines: default: - step: …`,
+    /// `branches: '<glob>': …`); the plan for a build is chosen by its branch. A bad document
+    /// is a 422 naming the line.
+    #[serde(default)]
+    pub pipelines: Option<String>,
+    /// `repository` reads `bitbucket-pipelines.yml` at the pushed commit instead.
+    #[serde(default)]
+    pub plan_source: PlanSourceDto,
     /// Deployment steps.
     #[serde(default)]
     pub deployment_steps: Vec<DeploymentStepDto>,
@@ -248,6 +312,11 @@ pub struct Project {
     pub branch: String,
     /// Build steps.
     pub build_steps: Vec<BuildStepDto>,
+    /// The build plan as a Bitbucket Pipelines document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipelines: Option<String>,
+    /// Where builds take their plan from.
+    pub plan_source: PlanSourceDto,
     /// Deployment steps.
     pub deployment_steps: Vec<DeploymentStepDto>,
     /// Variables (sensitive values masked).
@@ -263,27 +332,38 @@ pub struct Project {
 }
 
 fn masked(variables: &[Variable]) -> Vec<VariableDto> {
+    let mask = |sensitive: bool, value: &str| {
+        if sensitive {
+            MASK.to_owned()
+        } else {
+            value.to_owned()
+        }
+    };
     variables
         .iter()
         .map(|v| VariableDto {
             name: v.name.clone(),
-            value: if v.sensitive {
-                MASK.into()
-            } else {
-                v.value.clone()
-            },
+            value: v.value.as_deref().map(|value| mask(v.sensitive, value)),
             sensitive: v.sensitive,
+            environments: v
+                .environments
+                .iter()
+                .map(|(environment, value)| (environment.to_string(), mask(v.sensitive, value)))
+                .collect(),
         })
         .collect()
 }
 
-fn steps(plan: &BuildPlan) -> Vec<BuildStepDto> {
+/// The wire form of build steps.
+pub fn steps(plan: &BuildPlan) -> Vec<BuildStepDto> {
     plan.steps
         .iter()
         .map(|s| BuildStepDto {
             name: s.name.clone(),
             script: s.script.clone(),
             artifacts: s.artifacts.clone(),
+            environment: s.environment.clone(),
+            timeout_seconds: s.timeout_seconds,
         })
         .collect()
 }
@@ -294,6 +374,8 @@ fn deployment_steps(steps: &[DeploymentStep]) -> Vec<DeploymentStepDto> {
         .map(|s| DeploymentStepDto {
             name: s.name.clone(),
             script: s.script.clone(),
+            environment: s.environment.clone(),
+            timeout_seconds: s.timeout_seconds,
         })
         .collect()
 }
@@ -327,6 +409,8 @@ impl TryFrom<Tracked<ProjectState>> for Project {
             repository: spec.repository,
             branch: spec.branch,
             build_steps: steps(&spec.build_plan),
+            pipelines: spec.pipelines.clone(),
+            plan_source: spec.plan_source.into(),
             deployment_steps: deployment_steps(&spec.deployment_steps),
             variables: masked(&spec.variables),
             lifecycle: lifecycle(&spec.lifecycle),
@@ -339,31 +423,89 @@ impl TryFrom<Tracked<ProjectState>> for Project {
 
 /// Converts a project request into the engine's spec, sealing sensitive values.
 ///
-/// A sensitive variable sent back with the mask (`********`, as every response shows it)
-/// keeps the sealed value it has in `current` — so a client may PUT back what it read.
+/// A sensitive value sent back as the mask (`********`, as every response shows it) keeps
+/// the sealed value `current` has in the same place (default or environment) — so a client
+/// may PUT back what it read.
 pub fn project_spec(
     request: ProjectRequest,
     current: &[Variable],
     seal: impl Fn(&str) -> String,
-) -> Result<ProjectSpec, conveyor_engine::EngineError> {
+) -> Result<ProjectSpec, EngineError> {
     let name = conveyor_engine::ProjectName::parse(&request.name)?;
+    let environment_name = |raw: &str, field: String| {
+        EnvironmentName::parse(raw).map_err(|_| {
+            EngineError::invalid(&field, format!("{raw:?} is not a valid environment name"))
+        })
+    };
     let lifecycle = request
         .lifecycle
         .into_iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(index, s)| {
             Ok(LifecycleStage {
-                environment: conveyor_engine::EnvironmentName::parse(&s.environment).map_err(
-                    |_| {
-                        conveyor_engine::EngineError::invalid(
-                            "lifecycle.environment",
-                            format!("{:?} is not a valid environment name", s.environment),
-                        )
-                    },
+                environment: environment_name(
+                    &s.environment,
+                    format!("lifecycle[{index}].environment"),
                 )?,
                 automatic: s.automatic,
             })
         })
-        .collect::<Result<Vec<_>, conveyor_engine::EngineError>>()?;
+        .collect::<Result<Vec<_>, EngineError>>()?;
+    let mut variables = Vec::with_capacity(request.variables.len());
+    for (index, v) in request.variables.into_iter().enumerate() {
+        let existing = current.iter().find(|e| e.sensitive && e.name == v.name);
+        // Seals a sensitive value, or keeps the stored one where the mask was sent back.
+        let keep_or_seal = |value: String, stored: Option<&String>, field: String| match (
+            v.sensitive,
+            value == MASK,
+        ) {
+            (false, _) => Ok(value),
+            (true, false) => Ok(seal(&value)),
+            (true, true) => stored.cloned().ok_or_else(|| {
+                EngineError::invalid(
+                    &field,
+                    format!(
+                        "{MASK} stands for the unchanged value of a sensitive variable, but \
+                             {} has none there yet: send its value",
+                        v.name
+                    ),
+                )
+            }),
+        };
+        let value = v
+            .value
+            .clone()
+            .map(|value| {
+                keep_or_seal(
+                    value,
+                    existing.and_then(|e| e.value.as_ref()),
+                    format!("variables[{index}].value"),
+                )
+            })
+            .transpose()?;
+        let mut environments = BTreeMap::new();
+        for (environment, value) in v.environments.clone() {
+            let field = format!("variables[{index}].environments.{environment}");
+            let environment = environment_name(&environment, field.clone())?;
+            let stored = existing.and_then(|e| e.environments.get(&environment));
+            environments.insert(environment, keep_or_seal(value, stored, field)?);
+        }
+        if value.is_none() && environments.is_empty() {
+            return Err(EngineError::invalid(
+                &format!("variables[{index}]"),
+                format!(
+                    "variable {} needs a value or values for environments",
+                    v.name
+                ),
+            ));
+        }
+        variables.push(Variable {
+            name: v.name,
+            value,
+            sensitive: v.sensitive,
+            environments,
+        });
+    }
     Ok(ProjectSpec {
         name,
         description: request.description,
@@ -377,47 +519,24 @@ pub fn project_spec(
                     name: s.name,
                     script: s.script,
                     artifacts: s.artifacts,
+                    environment: s.environment,
+                    timeout_seconds: s.timeout_seconds,
                 })
                 .collect(),
         },
+        pipelines: request.pipelines,
+        plan_source: request.plan_source.into(),
         deployment_steps: request
             .deployment_steps
             .into_iter()
             .map(|s| DeploymentStep {
                 name: s.name,
                 script: s.script,
+                environment: s.environment,
+                timeout_seconds: s.timeout_seconds,
             })
             .collect(),
-        variables: request
-            .variables
-            .into_iter()
-            .enumerate()
-            .map(|(index, v)| {
-                let value = match (v.sensitive, v.value == MASK) {
-                    (false, _) => v.value,
-                    (true, false) => seal(&v.value),
-                    (true, true) => current
-                        .iter()
-                        .find(|existing| existing.sensitive && existing.name == v.name)
-                        .map(|existing| existing.value.clone())
-                        .ok_or_else(|| {
-                            conveyor_engine::EngineError::invalid(
-                                &format!("variables[{index}].value"),
-                                format!(
-                                    "{MASK} stands for the unchanged value of a sensitive \
-                                     variable, but {} has none yet: send its value",
-                                    v.name
-                                ),
-                            )
-                        })?,
-                };
-                Ok(Variable {
-                    value,
-                    name: v.name,
-                    sensitive: v.sensitive,
-                })
-            })
-            .collect::<Result<Vec<_>, conveyor_engine::EngineError>>()?,
+        variables,
         lifecycle,
     })
 }
@@ -873,6 +992,11 @@ pub struct Deployment {
     pub requested_by: String,
     /// For a rollback: the deployment it reverts.
     pub reverts: Option<Uuid>,
+    /// The release live in the environment when this deployment was requested.
+    pub previous_release_version: Option<String>,
+    /// The release's variables resolved for this environment, with the scope each value came
+    /// from (sensitive values masked).
+    pub variables: Vec<ResolvedVariableDto>,
     /// Approvals needed.
     pub required_approvals: u32,
     /// Decisions so far.
@@ -922,6 +1046,26 @@ impl From<DeploymentView> for Deployment {
             status: s.status.into(),
             requested_by: s.requested_by.clone(),
             reverts: s.reverts,
+            previous_release_version: s.previous_release_version.clone(),
+            variables: d
+                .variables
+                .iter()
+                .map(|v| ResolvedVariableDto {
+                    name: v.name.clone(),
+                    value: if v.sensitive {
+                        MASK.into()
+                    } else {
+                        v.value.clone()
+                    },
+                    sensitive: v.sensitive,
+                    scope: match &v.scope {
+                        VariableScope::Default => "default".into(),
+                        VariableScope::Environment(environment) => {
+                            format!("environment:{environment}")
+                        }
+                    },
+                })
+                .collect(),
             required_approvals: s.policy.required_approvals,
             approvals,
             steps: s.job.steps.iter().map(Into::into).collect(),
@@ -933,6 +1077,20 @@ impl From<DeploymentView> for Deployment {
             version: d.tracked.version,
         }
     }
+}
+
+/// A variable's value for a deployment's environment and where it came from.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = ResolvedVariable)]
+pub struct ResolvedVariableDto {
+    /// Name.
+    pub name: String,
+    /// Value (masked when sensitive).
+    pub value: String,
+    /// Whether it is a secret.
+    pub sensitive: bool,
+    /// `default`, or `environment:<name>` for the environment's own value.
+    pub scope: String,
 }
 
 /// approve or reject.
@@ -1019,12 +1177,19 @@ pub struct JobAssignmentDto {
     pub build_number: Option<u64>,
     /// Steps to run, in order.
     pub steps: Vec<BuildStepDto>,
+    /// Where the build's plan comes from (builds): with `repository`, run the plan that
+    /// `bitbucket-pipelines.yml` at the commit gives for the branch instead of `steps`.
+    pub plan_source: Option<PlanSourceDto>,
     /// Target environment (deployments).
     pub environment: Option<String>,
     /// Release (deployments).
     pub release_id: Option<Uuid>,
     /// Release version (deployments).
     pub release_version: Option<String>,
+    /// Deploy, redeploy or rollback (deployments).
+    pub deployment_kind: Option<DeploymentKindDto>,
+    /// The release live in the environment when the deployment was requested (deployments).
+    pub previous_release_version: Option<String>,
     /// Artifacts to deploy (deployments).
     pub artifacts: Vec<ArtifactDto>,
     /// Variables (deployments).

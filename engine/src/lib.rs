@@ -8,6 +8,7 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod names;
+pub mod pipelines;
 pub mod process;
 pub mod rollback;
 pub mod service;

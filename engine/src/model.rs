@@ -17,7 +17,7 @@ use crate::{
         decode,
         deployment::{DeploymentEvent, DeploymentKind, DeploymentState, DeploymentStatus},
         environment::{EnvironmentEvent, EnvironmentState},
-        project::{ProjectEvent, ProjectState},
+        project::{ProjectEvent, ProjectState, ResolvedVariable, resolve_variables},
         push::{PushEvent, PushState},
         release::{ReleaseEvent, ReleaseSnapshot, ReleaseState},
     },
@@ -99,6 +99,9 @@ pub struct DeploymentView {
     pub finished_at: Option<DateTime<Utc>>,
     /// The id of its `DeploymentSucceeded` event, once live (a rollback's causation).
     pub succeeded_event: Option<Uuid>,
+    /// The release's variables resolved for the environment (sensitive values still sealed),
+    /// with the scope each value came from.
+    pub variables: Vec<ResolvedVariable>,
 }
 
 /// Everything the log says, folded.
@@ -221,13 +224,21 @@ impl ReadModel {
                 started_at: None,
                 finished_at: None,
                 succeeded_event: None,
+                variables: Vec::new(),
             });
         view.tracked.apply(record, event);
         let state = &view.tracked.state;
         match event {
-            DeploymentEvent::DeploymentRequested { release_id, .. } => {
+            DeploymentEvent::DeploymentRequested {
+                release_id,
+                environment,
+                ..
+            } => {
                 if let Some(release) = self.releases.get_mut(release_id) {
                     release.deployments.push(id);
+                    if let Some(snapshot) = &release.tracked.state.snapshot {
+                        view.variables = resolve_variables(&snapshot.variables, environment);
+                    }
                 }
             }
             DeploymentEvent::DeploymentStarted { .. } => view.started_at = Some(record.recorded_at),

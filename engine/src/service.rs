@@ -56,6 +56,8 @@ pub struct EngineConfig {
     pub lease_duration: Duration,
     /// Whether this engine reacts to events (push → build → release → deployment).
     pub run_process_manager: bool,
+    /// How many leases of one job may lapse before the job fails.
+    pub max_attempts: u32,
 }
 
 impl Default for EngineConfig {
@@ -63,6 +65,7 @@ impl Default for EngineConfig {
         Self {
             lease_duration: Duration::seconds(60),
             run_process_manager: true,
+            max_attempts: 3,
         }
     }
 }
@@ -489,7 +492,8 @@ impl Engine {
                     repository: report.repository.clone(),
                     branch: branch.clone(),
                     commit: report.commit.clone(),
-                    plan: spec.build_plan.clone(),
+                    plan: spec.plan_for_branch(&branch)?,
+                    plan_source: spec.plan_source,
                 },
                 Utc::now(),
             )?;
@@ -1080,6 +1084,9 @@ impl Engine {
                     requested_by: ctx.actor.subject.clone(),
                     reverts,
                     succeeded_in: &release.succeeded_in,
+                    previous_release_version: m
+                        .live_deployment(&snapshot.project, &environment)
+                        .map(|live| live.tracked.state.release_version.clone()),
                 })?,
             )
         })?;
@@ -1243,12 +1250,13 @@ impl Engine {
         }
         let _leasing = self.inner.leasing.lock().await;
         let now = Utc::now();
-        let mut candidates: Vec<(u64, Uuid, bool)> = self.read(|m| {
+        // (queue position, job, is a build, leases granted so far)
+        let mut candidates: Vec<(u64, Uuid, bool, u32)> = self.read(|m| {
             let builds = m
                 .builds
                 .iter()
                 .filter(|(_, b)| b.tracked.state.leasable(now))
-                .map(|(id, b)| (b.tracked.position, *id, true));
+                .map(|(id, b)| (b.tracked.position, *id, true, b.tracked.state.job.attempts));
             let deployments = m
                 .deployments
                 .iter()
@@ -1260,17 +1268,32 @@ impl Engine {
                             _ => false,
                         }
                 })
-                .map(|(id, d)| (d.tracked.position, *id, false));
+                .map(|(id, d)| (d.tracked.position, *id, false, d.tracked.state.job.attempts));
             builds.chain(deployments).collect()
         });
         candidates.sort();
         let duration = self.inner.config.lease_duration;
-        for (_, id, is_build) in candidates {
-            let lease_id = Uuid::new_v4();
-            let command = JobCommand::Lease {
-                lease_id,
-                agent: agent.to_owned(),
-                duration,
+        let max_attempts = self.inner.config.max_attempts;
+        for (_, id, is_build, attempts) in candidates {
+            let command = if attempts >= max_attempts {
+                // Every lease so far lapsed: the job kills its agents, or they keep dying.
+                // It fails with the reason instead of being handed out forever.
+                JobCommand::Abandon { max_attempts }
+            } else {
+                JobCommand::Lease {
+                    lease_id: Uuid::new_v4(),
+                    agent: agent.to_owned(),
+                    duration,
+                }
+            };
+            let abandoning = matches!(command, JobCommand::Abandon { .. });
+            let ctx = if abandoning {
+                &CommandContext {
+                    actor: Actor::system(),
+                    ..ctx.clone()
+                }
+            } else {
+                ctx
             };
             let result = if is_build {
                 self.build_command(ctx, id, BuildCommand::Job(command))
@@ -1281,6 +1304,12 @@ impl Engine {
                     .await
                     .map(drop)
             };
+            if abandoning {
+                if let Err(err) = result {
+                    tracing::warn!(job = %id, error = %err, "could not fail an abandoned job");
+                }
+                continue;
+            }
             match result {
                 Ok(_) => return self.assignment(id, is_build).map(Some),
                 // Another agent won this job: try the next one.

@@ -107,21 +107,28 @@ fn spec() -> ProjectSpec {
         description: "the web shop".into(),
         repository: "https://git.example.com/shop.git".into(),
         branch: "main".into(),
+        pipelines: None,
+        plan_source: Default::default(),
         build_plan: BuildPlan {
             steps: vec![BuildStep {
                 name: "test".into(),
                 script: "cargo test".into(),
                 artifacts: vec!["target/*.tar.gz".into()],
+                environment: Default::default(),
+                timeout_seconds: None,
             }],
         },
         deployment_steps: vec![DeploymentStep {
             name: "roll out".into(),
             script: "./deploy.sh".into(),
+            environment: Default::default(),
+            timeout_seconds: None,
         }],
         variables: vec![Variable {
             name: "DATABASE_URL".into(),
-            value: "postgres://db/shop".into(),
+            value: Some("postgres://db/shop".into()),
             sensitive: false,
+            environments: Default::default(),
         }],
         lifecycle: vec![
             stage("dev", true),
@@ -155,6 +162,7 @@ fn queue_command() -> BuildCommand {
         branch: "main".into(),
         commit: COMMIT.into(),
         plan: spec().build_plan,
+        plan_source: Default::default(),
     }
 }
 
@@ -167,6 +175,7 @@ fn build_queued() -> BuildEvent {
         branch: "main".into(),
         commit: COMMIT.into(),
         plan: spec().build_plan,
+        plan_source: Default::default(),
     }
 }
 
@@ -339,8 +348,9 @@ fn duplicate_variables_are_refused() {
     let mut spec = spec();
     spec.variables.push(Variable {
         name: "DATABASE_URL".into(),
-        value: "other".into(),
+        value: Some("other".into()),
         sensitive: true,
+        environments: Default::default(),
     });
     then_refused(
         given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec), &environments()),
@@ -956,8 +966,10 @@ fn a_later_project_change_does_not_alter_an_existing_release() {
     changed.deployment_steps = vec![DeploymentStep {
         name: "blue/green".into(),
         script: "./bluegreen.sh".into(),
+        environment: Default::default(),
+        timeout_seconds: None,
     }];
-    changed.variables[0].value = "postgres://new-db/shop".into();
+    changed.variables[0].value = Some("postgres://new-db/shop".into());
     changed.lifecycle.pop();
     // The project's new definition shapes new releases only…
     let newer = given::<ReleaseState>(&[])
@@ -1066,6 +1078,7 @@ fn request<'a>(
         requested_by: "alice".into(),
         reverts: None,
         succeeded_in,
+        previous_release_version: None,
     }
 }
 
@@ -1081,6 +1094,7 @@ fn requested(environment: &str, policy: ApprovalPolicy, kind: DeploymentKind) ->
         release_created_by: "carol".into(),
         reverts: None,
         policy,
+        previous_release_version: None,
     }
 }
 
@@ -1750,6 +1764,7 @@ impl Log {
                 release_created_by: "system".into(),
                 reverts: None,
                 policy: ApprovalPolicy::default(),
+                previous_release_version: None,
             },
         );
         self.append(deployment, &DeploymentEvent::DeploymentQueued {});
@@ -1967,4 +1982,129 @@ fn rolling_back_to_a_release_never_live_there_is_refused() {
         "release-never-live",
         &[&never.to_string()],
     );
+}
+
+// ----- variables, plans and abandoned jobs -----
+
+#[test]
+fn variables_resolve_to_the_most_specific_scope() {
+    use conveyor_engine::aggregate::project::{VariableScope, resolve_variables};
+    let variables = vec![
+        Variable {
+            name: "URL".into(),
+            value: Some("https://default".into()),
+            sensitive: false,
+            environments: [(env("production"), "https://prod".into())].into(),
+        },
+        Variable {
+            name: "ONLY_STAGING".into(),
+            value: None,
+            sensitive: true,
+            environments: [(env("staging"), "sealed".into())].into(),
+        },
+    ];
+    let production = resolve_variables(&variables, &env("production"));
+    assert_eq!(
+        production.len(),
+        1,
+        "a variable without a value here is left out"
+    );
+    assert_eq!(production[0].value, "https://prod");
+    assert_eq!(
+        production[0].scope,
+        VariableScope::Environment(env("production"))
+    );
+    let dev = resolve_variables(&variables, &env("dev"));
+    assert_eq!(dev[0].value, "https://default");
+    assert_eq!(dev[0].scope, VariableScope::Default);
+    let staging = resolve_variables(&variables, &env("staging"));
+    assert_eq!(staging.len(), 2);
+    assert!(staging[1].sensitive);
+}
+
+#[test]
+fn a_variable_for_an_unknown_environment_is_refused() {
+    let mut spec = spec();
+    spec.variables[0]
+        .environments
+        .insert(env("moon"), "x".into());
+    then_refused(
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec), &environments()),
+        "unknown-environment",
+        &["moon"],
+    );
+}
+
+#[test]
+fn a_project_plan_comes_from_its_pipelines_by_branch() {
+    let mut spec = spec();
+    spec.build_plan = BuildPlan::default();
+    spec.pipelines = Some(
+        "pipelines:\n  default:\n    - step: {name: all, script: [make]}\n  branches:\n    'release/*':\n      - step: {name: rel, script: [make release]}\n"
+            .into(),
+    );
+    assert!(
+        given::<ProjectState>(&[])
+            .decide(ProjectCommand::Create(spec.clone()), &environments())
+            .is_ok()
+    );
+    assert_eq!(spec.plan_for_branch("main").unwrap().steps[0].name, "all");
+    assert_eq!(
+        spec.plan_for_branch("release/2").unwrap().steps[0].name,
+        "rel"
+    );
+    let mut broken = spec.clone();
+    broken.pipelines = Some("pipelines:\n  default:\n    - parallel: []\n".into());
+    then_refused(
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(broken), &environments()),
+        "invalid-pipelines",
+        &["line 3"],
+    );
+    let mut both = spec;
+    both.build_plan = self::spec().build_plan;
+    then_refused(
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(both), &environments()),
+        "invalid-project",
+        &["not both"],
+    );
+}
+
+#[test]
+fn a_job_whose_leases_all_lapsed_is_abandoned_with_a_reason() {
+    let build = given::<BuildState>(&[
+        build_queued(),
+        BuildEvent::JobLeased(lease(lease_a(), 0, 1)),
+        BuildEvent::JobLeased(lease(lease_b(), 60, 2)),
+    ]);
+    // Attempts left, or the lease still live: no.
+    then_refused(
+        build.decide(
+            BuildCommand::Job(JobCommand::Abandon { max_attempts: 3 }),
+            at(500),
+        ),
+        "job-not-abandoned",
+        &["attempts left"],
+    );
+    then_refused(
+        build.decide(
+            BuildCommand::Job(JobCommand::Abandon { max_attempts: 2 }),
+            at(61),
+        ),
+        "job-not-abandoned",
+        &["live lease"],
+    );
+    let events = build
+        .decide(
+            BuildCommand::Job(JobCommand::Abandon { max_attempts: 2 }),
+            at(500),
+        )
+        .expect("abandoned");
+    match &events[..] {
+        [BuildEvent::BuildFailed { lease_id, reason }] => {
+            assert_eq!(*lease_id, Some(lease_b()));
+            assert!(reason.contains("leased 2 times"), "{reason}");
+            assert!(reason.contains(AGENT), "{reason}");
+        }
+        other => panic!("expected BuildFailed, got {other:?}"),
+    }
 }

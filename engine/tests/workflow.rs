@@ -292,21 +292,28 @@ fn shop_spec(lifecycle: &[(&str, bool)]) -> ProjectSpec {
         description: String::new(),
         repository: REPOSITORY.into(),
         branch: "main".into(),
+        pipelines: None,
+        plan_source: Default::default(),
         build_plan: BuildPlan {
             steps: vec![BuildStep {
                 name: "test".into(),
                 script: "cargo test".into(),
                 artifacts: vec!["target/*.tar.gz".into()],
+                environment: Default::default(),
+                timeout_seconds: None,
             }],
         },
         deployment_steps: vec![DeploymentStep {
             name: "roll out".into(),
             script: "./deploy.sh".into(),
+            environment: Default::default(),
+            timeout_seconds: None,
         }],
         variables: vec![Variable {
             name: "LOG_LEVEL".into(),
-            value: "info".into(),
+            value: Some("info".into()),
             sensitive: false,
+            environments: Default::default(),
         }],
         lifecycle: lifecycle
             .iter()

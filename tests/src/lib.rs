@@ -39,14 +39,27 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `conveyor serve` on `127.0.0.1:0` with `data_dir`, and waits (up to 30 s) until
-    /// it says where it listens.
+    /// Starts `conveyor serve` on `127.0.0.1:0` with `data_dir` and without its built-in
+    /// agent (these tests play the agent by hand), and waits (up to 30 s) until it says where
+    /// it listens.
     pub fn start(data_dir: &Path) -> anyhow::Result<ServerProcess> {
+        Self::start_with(data_dir, &[("CONVEYOR_NO_AGENT", "1")])
+    }
+
+    /// Starts `conveyor serve` as [`ServerProcess::start`] does, but with its built-in agent.
+    pub fn start_with_agent(data_dir: &Path) -> anyhow::Result<ServerProcess> {
+        Self::start_with(data_dir, &[])
+    }
+
+    /// Starts `conveyor serve` as [`ServerProcess::start`] does, with extra environment
+    /// variables (`CONVEYOR_NO_AGENT`, `CONVEYOR_LEASE_SECONDS`, …).
+    pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> anyhow::Result<ServerProcess> {
         let mut child = Command::new(conveyor_binary()?)
             .arg("serve")
             .env("CONVEYOR_DATA_DIR", data_dir)
             .env("CONVEYOR_LISTEN", "127.0.0.1:0")
             .env("CONVEYOR_LOG", "warn")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -98,6 +111,56 @@ impl ServerProcess {
 }
 
 impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `conveyor agent` process.
+#[derive(Debug)]
+pub struct AgentProcess {
+    child: Child,
+}
+
+impl AgentProcess {
+    /// Starts `conveyor agent` against `server_url` as `name`, working in `workdir`.
+    pub fn start(
+        server_url: &str,
+        token: &str,
+        name: &str,
+        workdir: &Path,
+    ) -> anyhow::Result<AgentProcess> {
+        let child = Command::new(conveyor_binary()?)
+            .arg("agent")
+            .args(["--server", server_url, "--name", name])
+            .arg("--workdir")
+            .arg(workdir)
+            .env("CONVEYOR_AGENT_TOKEN", token)
+            .env("CONVEYOR_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting conveyor agent")?;
+        Ok(AgentProcess { child })
+    }
+
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the agent with SIGKILL (its steps, in their own process groups, live on) and
+    /// reaps it.
+    pub fn kill_hard(mut self) -> anyhow::Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for AgentProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

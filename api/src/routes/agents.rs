@@ -1,9 +1,10 @@
 //! The agent protocol: lease a job, heartbeat, start, report steps and artifacts, complete.
 //! Every report carries the lease id; a report under a lapsed or superseded lease is a 409.
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use conveyor_engine::{
     Artifact, StepReport,
+    aggregate::project::resolve_variables,
     aggregate::{build::ArtifactReport, job::JobCommand},
     service::{JobAssignment, JobView},
 };
@@ -73,10 +74,13 @@ fn assignment_dto(
                 commit: b.commit.clone(),
                 branch: b.branch.clone(),
                 build_number: Some(build.number),
-                steps: crate::wire::Build::from((*build).clone()).plan,
+                steps: crate::wire::steps(&b.plan),
+                plan_source: Some(b.plan_source.into()),
                 environment: None,
                 release_id: None,
                 release_version: None,
+                deployment_kind: None,
+                previous_release_version: None,
                 artifacts: Vec::new(),
                 variables: Vec::new(),
             }
@@ -87,17 +91,21 @@ fn assignment_dto(
             lease,
         } => {
             let d = &deployment.tracked.state;
-            let variables = release
-                .variables
-                .iter()
+            let environment = d.environment.clone().ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("a deployment without environment"))
+            })?;
+            // The values for this environment, unsealed: the agent needs them in clear (it
+            // masks them in what it logs; the server masks again).
+            let variables = resolve_variables(&release.variables, &environment)
+                .into_iter()
                 .map(|v| {
                     let value = if v.sensitive {
                         state.secrets.unseal(&v.value)?
                     } else {
-                        v.value.clone()
+                        v.value
                     };
                     Ok(JobVariable {
-                        name: v.name.clone(),
+                        name: v.name,
                         value,
                         sensitive: v.sensitive,
                     })
@@ -119,11 +127,16 @@ fn assignment_dto(
                         name: s.name.clone(),
                         script: s.script.clone(),
                         artifacts: Vec::new(),
+                        environment: s.environment.clone(),
+                        timeout_seconds: s.timeout_seconds,
                     })
                     .collect(),
-                environment: d.environment.as_ref().map(|e| e.to_string()),
+                plan_source: None,
+                environment: Some(environment.to_string()),
                 release_id: Some(release.release_id),
                 release_version: Some(release.version.clone()),
+                deployment_kind: d.kind.map(Into::into),
+                previous_release_version: d.previous_release_version.clone(),
                 artifacts: release.artifacts.iter().map(ArtifactDto::from).collect(),
                 variables,
             }
@@ -291,7 +304,7 @@ pub async fn report_step(
         (status = 403, description = "Missing scope `agent`", body = ProblemDetails),
         (status = 404, description = "No such job", body = ProblemDetails),
         (status = 409, description = "Not running under this lease, or not a build", body = ProblemDetails),
-        (status = 422, description = "Invalid name or digest", body = ProblemDetails),
+        (status = 422, description = "Invalid name or digest, content not uploaded yet (`PUT /api/v1/artifacts/{sha256}`), or a size that differs from the stored content's", body = ProblemDetails),
     ),
     security(("bearer" = ["agent"]))
 )]
@@ -305,6 +318,31 @@ pub async fn report_artifact(
 ) -> Result<HttpResponse, ApiError> {
     principal.require("agent")?;
     let body = body.into_inner();
+    // The release will promise these bytes to every deployment: they must be stored first.
+    let digest = super::artifacts::parse_digest(&body.sha256)?;
+    match state
+        .blobs
+        .size(&digest)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        None => {
+            return Err(ApiError::validation(
+                "sha256",
+                format!("upload the artifact first: PUT /api/v1/artifacts/{digest}"),
+            ));
+        }
+        Some(stored) if stored != body.size => {
+            return Err(ApiError::validation(
+                "size",
+                format!(
+                    "the stored artifact {digest} holds {stored} bytes, not {}",
+                    body.size
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
     let report = ArtifactReport {
         lease_id: body.lease_id,
         artifact: Artifact {
@@ -361,4 +399,37 @@ pub async fn complete_job(
         },
     )
     .await
+}
+
+/// A job's status and current lease; agents poll it while a step runs, to stop at once when
+/// the job was cancelled or is no longer theirs. Appends nothing.
+#[utoipa::path(
+    get, path = "/api/v1/jobs/{id}", tag = "agents",
+    params(("id" = Uuid, Path, description = "Job (build or deployment) id")),
+    responses(
+        (status = 200, description = "The job", body = JobStatus),
+        (status = 401, description = "No valid token", body = ProblemDetails),
+        (status = 403, description = "Missing scope `agent`", body = ProblemDetails),
+        (status = 404, description = "No such job", body = ProblemDetails),
+    ),
+    security(("bearer" = ["agent"]))
+)]
+#[get("/jobs/{id}")]
+pub async fn get_job(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("agent")?;
+    let id = *path;
+    let view = match state.engine.get_build(id) {
+        Ok(build) => JobView::Build(build),
+        Err(_) => JobView::Deployment(
+            state
+                .engine
+                .get_deployment(id)
+                .map_err(|_| conveyor_engine::EngineError::not_found("job", id))?,
+        ),
+    };
+    Ok(HttpResponse::Ok().json(job_status(view)))
 }

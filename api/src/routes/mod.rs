@@ -2,10 +2,12 @@
 //! parses its input into engine types, calls the engine and converts the answer.
 
 pub mod agents;
+pub mod artifacts;
 pub mod builds;
 pub mod deployments;
 pub mod environments;
 pub mod events;
+pub mod logs;
 pub mod operations;
 pub mod projects;
 pub mod releases;
@@ -30,6 +32,16 @@ pub fn context(req: &HttpRequest, principal: &Principal) -> CommandContext {
         },
         request_id,
     )
+}
+
+/// Requires one of `scopes` (`read` or `agent`, say); a 403 names the first.
+pub fn require_any(principal: &Principal, scopes: &[&str]) -> Result<(), ApiError> {
+    if scopes.iter().any(|scope| principal.has(scope)) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        scopes.first().copied().unwrap_or("admin"),
+    ))
 }
 
 /// Adds an `ETag` carrying a stream version (what `If-Match` must echo).
@@ -81,6 +93,7 @@ const INVALID_INPUT_CODES: &[&str] = &[
     "unknown-environment",
     "rejection-needs-reason",
     "project-rename",
+    "invalid-pipelines",
 ];
 
 impl From<EngineError> for ApiError {
@@ -93,7 +106,7 @@ impl From<EngineError> for ApiError {
             },
             EngineError::Refused(refusal) if INVALID_INPUT_CODES.contains(&refusal.code) => {
                 ApiError::Validation {
-                    field: None,
+                    field: (refusal.code == "invalid-pipelines").then(|| "pipelines".to_owned()),
                     detail: refusal.reason,
                 }
             }

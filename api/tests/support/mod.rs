@@ -150,6 +150,9 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         jwt_issuer: "conveyor".to_owned(),
         jwt_audience: "conveyor".to_owned(),
         lease_seconds: 30,
+        max_artifact_bytes: conveyor_api::config::DEFAULT_MAX_ARTIFACT_BYTES,
+        // The tests play the agent themselves; a built-in one would race them for jobs.
+        builtin_agent: false,
     };
     tweak(&mut settings);
     let server = server::start(&settings).await.expect("the server starts");
@@ -488,6 +491,7 @@ impl TestApp {
         self.report(&job, "start", json!({})).await.expect(200);
         let mut reported = Vec::new();
         for (name, content) in artifacts {
+            self.upload_artifact(content).await;
             let artifact = json!({
                 "name": name,
                 "sha256": sha256_hex(content),
@@ -631,4 +635,38 @@ pub fn base64url(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+impl TestApp {
+    /// `PUT /api/v1/artifacts/{sha256}` of `content` as the agent, with `sha256` as the path.
+    pub async fn put_artifact(&self, sha256: &str, content: Vec<u8>) -> Answer {
+        let response = self
+            .client
+            .put(self.url(&format!("/api/v1/artifacts/{sha256}")))
+            .bearer_auth(self.agent_token())
+            .header("content-type", "application/octet-stream")
+            .body(content)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.expect("a body").to_vec();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Uploads `content` under its digest, as an agent does before reporting it (200 or 201).
+    pub async fn upload_artifact(&self, content: &[u8]) -> Value {
+        let answer = self
+            .put_artifact(&sha256_hex(content), content.to_vec())
+            .await;
+        match answer.status.as_u16() {
+            200 => answer.expect(200),
+            _ => answer.expect(201),
+        }
+    }
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{
     Aggregate,
     job::{JobCommand, JobDecision, JobEvent, JobState, Lease, LeaseExtension, StepReport},
-    project::BuildPlan,
+    project::{BuildPlan, PlanSource},
     refuse,
     release::Artifact,
 };
@@ -67,6 +67,9 @@ pub enum BuildEvent {
         commit: String,
         /// The plan, as the project had it.
         plan: BuildPlan,
+        /// Whether the agent takes the plan from the repository instead.
+        #[serde(default)]
+        plan_source: PlanSource,
     },
     /// An agent leased the job.
     JobLeased(Lease),
@@ -123,6 +126,8 @@ pub enum BuildCommand {
         commit: String,
         /// Plan.
         plan: BuildPlan,
+        /// Where the agent takes the plan from.
+        plan_source: PlanSource,
     },
     /// A job-protocol command.
     Job(JobCommand),
@@ -154,6 +159,8 @@ pub struct BuildState {
     pub commit: String,
     /// Plan.
     pub plan: BuildPlan,
+    /// Where the agent takes the plan from.
+    pub plan_source: PlanSource,
     /// Status.
     pub status: BuildStatus,
     /// Job protocol state.
@@ -177,7 +184,9 @@ impl Aggregate for BuildState {
                 branch,
                 commit,
                 plan,
+                plan_source,
             } => {
+                self.plan_source = *plan_source;
                 self.id = Some(*build_id);
                 self.project = Some(project.clone());
                 self.push_id = *push_id;
@@ -247,6 +256,7 @@ impl BuildState {
                 branch,
                 commit,
                 plan,
+                plan_source,
             } => {
                 if self.id.is_some() {
                     return refuse("build-exists", format!("build {build_id} already exists"));
@@ -259,6 +269,7 @@ impl BuildState {
                     branch,
                     commit,
                     plan,
+                    plan_source,
                 }])
             }
             BuildCommand::Cancel { by, reason } => {

@@ -129,6 +129,9 @@ pub enum DeploymentEvent {
         reverts: Option<Uuid>,
         /// The environment's policy when requested.
         policy: ApprovalPolicy,
+        /// The release live in the environment when requested (none for the first).
+        #[serde(default)]
+        previous_release_version: Option<String>,
     },
     /// The deployment waits for approvals.
     DeploymentAwaitingApproval {
@@ -204,6 +207,8 @@ pub struct RequestDeployment<'a> {
     pub reverts: Option<Uuid>,
     /// Environments where this release has a succeeded deployment.
     pub succeeded_in: &'a BTreeSet<EnvironmentName>,
+    /// The release live in the environment now, if any.
+    pub previous_release_version: Option<String>,
 }
 
 /// Commands on an existing deployment.
@@ -252,6 +257,8 @@ pub struct DeploymentState {
     pub reverts: Option<Uuid>,
     /// Policy when requested.
     pub policy: ApprovalPolicy,
+    /// The release live in the environment when requested.
+    pub previous_release_version: Option<String>,
     /// Status.
     pub status: DeploymentStatus,
     /// Approvals given.
@@ -281,7 +288,9 @@ impl Aggregate for DeploymentState {
                 release_created_by,
                 reverts,
                 policy,
+                previous_release_version,
             } => {
+                self.previous_release_version = previous_release_version.clone();
                 self.id = Some(*deployment_id);
                 self.release_id = Some(*release_id);
                 self.release_version = release_version.clone();
@@ -399,6 +408,7 @@ impl DeploymentState {
                 release_created_by: release.created_by.clone(),
                 reverts: request.reverts,
                 policy: request.policy,
+                previous_release_version: request.previous_release_version,
             },
             if required > 0 {
                 DeploymentEvent::DeploymentAwaitingApproval {

@@ -192,6 +192,22 @@ impl JobState {
                 }
                 Ok(JobDecision::Step(step))
             }
+            JobCommand::Abandon { max_attempts } => match &self.lease {
+                Some(lease) if lease.expires_at <= now && self.attempts >= max_attempts => {
+                    Ok(JobDecision::Failed {
+                        lease_id: lease.lease_id,
+                        reason: format!(
+                            "the job was leased {} times and each lease lapsed without an answer \
+                             (last agent: {}); giving up",
+                            self.attempts, lease.agent
+                        ),
+                    })
+                }
+                _ => refuse(
+                    "job-not-abandoned",
+                    "the job still has a live lease or attempts left",
+                ),
+            },
             JobCommand::Complete { lease_id, failure } => {
                 require_started(lease_id)?;
                 Ok(match failure {
@@ -278,6 +294,11 @@ pub enum JobCommand {
     },
     /// A step ended.
     ReportStep(StepReport),
+    /// Give up on a job whose leases lapsed `max_attempts` times (agents died or lost touch).
+    Abandon {
+        /// How many lapsed leases are enough.
+        max_attempts: u32,
+    },
     /// The job ended.
     Complete {
         /// Current lease.

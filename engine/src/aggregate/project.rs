@@ -1,7 +1,7 @@
 //! Project: one deployable application — repository, branch filter, build plan, deployment
 //! steps, variables and lifecycle.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,12 @@ pub struct BuildStep {
     /// Globs of files kept as artifacts.
     #[serde(default)]
     pub artifacts: Vec<String>,
+    /// Extra environment variables for this step.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, String>,
+    /// How long the step may run before it is killed (the agent's default when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
 }
 
 /// The ordered steps of a build.
@@ -37,19 +43,89 @@ pub struct DeploymentStep {
     pub name: String,
     /// Shell script run by the agent.
     pub script: String,
+    /// Extra environment variables for this step.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, String>,
+    /// How long the step may run before it is killed (the agent's default when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
 }
 
-/// A project variable. A sensitive variable's `value` is sealed by the API before it reaches
-/// the engine, so the log never holds it in clear text.
+/// A project variable: a default value and per-environment values; the most specific scope
+/// wins. A sensitive variable's values are sealed by the API before they reach the engine, so
+/// the log never holds them in clear text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variable {
     /// Name, e.g. `DATABASE_URL`.
     pub name: String,
-    /// Value (sealed when sensitive).
-    pub value: String,
-    /// Whether the value is a secret.
+    /// The default value (sealed when sensitive); `None` when only some environments set it.
+    pub value: Option<String>,
+    /// Whether the values are secrets.
     #[serde(default)]
     pub sensitive: bool,
+    /// Values for particular environments (sealed when sensitive).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<EnvironmentName, String>,
+}
+
+/// Which scope a resolved variable's value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VariableScope {
+    /// The variable's default value.
+    Default,
+    /// The value for one environment.
+    Environment(EnvironmentName),
+}
+
+/// A variable's value for one environment, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedVariable {
+    /// Name.
+    pub name: String,
+    /// The value (still sealed when sensitive).
+    pub value: String,
+    /// Whether it is a secret.
+    pub sensitive: bool,
+    /// The scope that supplied it.
+    pub scope: VariableScope,
+}
+
+/// Resolves variables for `environment`: its own value when set, else the default; variables
+/// with neither are left out.
+pub fn resolve_variables(
+    variables: &[Variable],
+    environment: &EnvironmentName,
+) -> Vec<ResolvedVariable> {
+    variables
+        .iter()
+        .filter_map(|variable| {
+            let (value, scope) = match variable.environments.get(environment) {
+                Some(value) => (
+                    value.clone(),
+                    VariableScope::Environment(environment.clone()),
+                ),
+                None => (variable.value.clone()?, VariableScope::Default),
+            };
+            Some(ResolvedVariable {
+                name: variable.name.clone(),
+                value,
+                sensitive: variable.sensitive,
+                scope,
+            })
+        })
+        .collect()
+}
+
+/// Where a project's build plan comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanSource {
+    /// The project's definition (its steps or its pipelines document).
+    #[default]
+    Project,
+    /// `bitbucket-pipelines.yml` at the pushed commit, read by the agent after checkout.
+    Repository,
 }
 
 /// One stage of a lifecycle: an environment, deployed automatically or manually.
@@ -75,6 +151,12 @@ pub struct ProjectSpec {
     pub branch: String,
     /// The build plan.
     pub build_plan: BuildPlan,
+    /// The build plan as a Bitbucket Pipelines document, chosen per branch at build time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipelines: Option<String>,
+    /// Where the plan comes from.
+    #[serde(default)]
+    pub plan_source: PlanSource,
     /// The deployment steps.
     pub deployment_steps: Vec<DeploymentStep>,
     /// Variables.
@@ -84,6 +166,17 @@ pub struct ProjectSpec {
 }
 
 impl ProjectSpec {
+    /// The build plan for a push to `branch`: the pipelines document's plan for the branch
+    /// when the project has one, else its steps. (With `PlanSource::Repository` the agent
+    /// replaces it with the repository's document.)
+    pub fn plan_for_branch(&self, branch: &str) -> Result<BuildPlan, DomainError> {
+        match &self.pipelines {
+            Some(pipelines) => crate::pipelines::plan_for_branch(pipelines, branch)
+                .map_err(|err| DomainError::new("invalid-pipelines", format!("pipelines: {err}"))),
+            None => Ok(self.build_plan.clone()),
+        }
+    }
+
     /// Checks the spec's own rules and that its lifecycle names known environments.
     pub fn validate(&self, environments: &BTreeSet<EnvironmentName>) -> Result<(), DomainError> {
         if self.repository.trim().is_empty() {
@@ -119,6 +212,32 @@ impl ProjectSpec {
                         "variable names must be unique and not empty: {:?}",
                         variable.name
                     ),
+                );
+            }
+        }
+        for variable in &self.variables {
+            if let Some(unknown) = variable
+                .environments
+                .keys()
+                .find(|e| !environments.contains(*e))
+            {
+                return refuse(
+                    "unknown-environment",
+                    format!(
+                        "variable {} has a value for environment {unknown}, which does not exist",
+                        variable.name
+                    ),
+                );
+            }
+        }
+        if let Some(pipelines) = &self.pipelines {
+            if let Err(err) = crate::pipelines::validate(pipelines) {
+                return refuse("invalid-pipelines", format!("pipelines: {err}"));
+            }
+            if !self.build_plan.steps.is_empty() {
+                return refuse(
+                    "invalid-project",
+                    "give the build plan as steps or as pipelines, not both",
                 );
             }
         }
