@@ -45,6 +45,9 @@ pub struct Settings {
     pub lease_seconds: u64,
     /// The largest artifact an agent may upload, in bytes.
     pub max_artifact_bytes: u64,
+    /// How many leases of one job may lapse (its agents died or lost touch) before the job
+    /// fails with the reason.
+    pub max_attempts: u32,
     /// Whether `serve` runs an agent in process (`--no-agent` or `CONVEYOR_NO_AGENT=1` turn
     /// it off).
     pub builtin_agent: bool,
@@ -61,6 +64,7 @@ impl Default for Settings {
             jwt_audience: "conveyor".to_owned(),
             lease_seconds: 60,
             max_artifact_bytes: DEFAULT_MAX_ARTIFACT_BYTES,
+            max_attempts: 3,
             builtin_agent: true,
         }
     }
@@ -80,6 +84,7 @@ impl fmt::Debug for Settings {
             .field("jwt_audience", &self.jwt_audience)
             .field("lease_seconds", &self.lease_seconds)
             .field("max_artifact_bytes", &self.max_artifact_bytes)
+            .field("max_attempts", &self.max_attempts)
             .field("builtin_agent", &self.builtin_agent)
             .finish()
     }
@@ -136,6 +141,7 @@ struct FileSettings {
     jwt_audience: Option<String>,
     lease_seconds: Option<u64>,
     max_artifact_bytes: Option<u64>,
+    max_attempts: Option<u32>,
     builtin_agent: Option<bool>,
 }
 
@@ -202,6 +208,7 @@ impl Settings {
             settings.max_artifact_bytes = file
                 .max_artifact_bytes
                 .unwrap_or(settings.max_artifact_bytes);
+            settings.max_attempts = file.max_attempts.unwrap_or(settings.max_attempts);
             settings.builtin_agent = file.builtin_agent.unwrap_or(settings.builtin_agent);
         }
 
@@ -236,6 +243,11 @@ impl Settings {
             })?;
         }
 
+        if let Some(value) = non_empty(env, "CONVEYOR_MAX_ATTEMPTS") {
+            settings.max_attempts = value.trim().parse().with_context(|| {
+                format!("CONVEYOR_MAX_ATTEMPTS must be a whole number, not {value:?}")
+            })?;
+        }
         if let Some(value) = non_empty(env, "CONVEYOR_NO_AGENT") {
             settings.builtin_agent = match value.trim() {
                 "1" | "true" | "yes" => false,
@@ -293,6 +305,9 @@ impl Settings {
         }
         if self.max_artifact_bytes == 0 {
             bail!("max_artifact_bytes must be at least 1");
+        }
+        if self.max_attempts == 0 {
+            bail!("max_attempts must be at least 1");
         }
         Ok(())
     }

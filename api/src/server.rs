@@ -214,7 +214,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         EngineConfig {
             lease_duration,
             run_process_manager: true,
-            ..EngineConfig::default()
+            max_attempts: settings.max_attempts,
         },
     )
     .await

@@ -2039,3 +2039,81 @@ async fn event_time_bounds_at_the_end_of_time() {
         .expect(200);
     assert_eq!(items(&to).len() as u64, app.head().await, "{to}");
 }
+
+/// A job whose every lease lapses (its agents keep dying) fails after `max_attempts` with the
+/// reason, instead of being handed out forever.
+#[actix_web::test]
+async fn a_job_whose_agents_keep_vanishing_fails_after_max_attempts() {
+    let app = spawn_app_with(|settings| {
+        settings.lease_seconds = 1;
+        settings.max_attempts = 2;
+    })
+    .await;
+    app.create_environment("dev", 0).await;
+    app.post(
+        "/api/v1/projects",
+        &app.admin(),
+        &project_definition("shop", &[("dev", true)]),
+    )
+    .await
+    .expect(201);
+    let build_id = app.push(&commit("doomed")).await["builds"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first = app.lease("agent-a").await.expect("attempt 1");
+    assert_eq!(first["lease"]["attempt"], 1);
+    let second = eventually("the first lease to lapse", || app.lease("agent-b")).await;
+    assert_eq!(second["lease"]["attempt"], 2);
+    // The second lease lapses too: the next agent asking gets nothing, and the build fails.
+    let build = eventually("the build to be abandoned", || async {
+        assert!(
+            app.lease("agent-c").await.is_none(),
+            "a third lease was granted"
+        );
+        let build = app
+            .get(&format!("/api/v1/builds/{build_id}"), &app.admin())
+            .await
+            .json();
+        (build["status"] == "failed").then_some(build)
+    })
+    .await;
+    let reason = build["reason"].as_str().unwrap();
+    assert!(reason.contains("leased 2 times"), "{reason}");
+    assert!(reason.contains("agent-b"), "{reason}");
+    let failed = app.events_of_type("BuildFailed").await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["actor"], "system");
+}
+
+/// A build plan written as a Bitbucket Pipelines document is checked at project creation: a
+/// bad one is a 422 naming the field and the line, and appends nothing.
+#[actix_web::test]
+async fn pipelines_documents_are_checked_with_their_line() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    let mut definition = project_definition("shop", &[("dev", true)]);
+    definition["build_steps"] = json!([]);
+    definition["pipelines"] =
+        json!("pipelines:\n  default:\n    - step:\n        name: build\n        script: [make\n");
+    let head = app.head().await;
+    let problem = app
+        .post("/api/v1/projects", &app.admin(), &definition)
+        .await
+        .expect_problem(422);
+    assert_eq!(problem["field"], "pipelines", "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("line "),
+        "{problem}"
+    );
+    assert_eq!(app.head().await, head);
+
+    definition["pipelines"] = json!(
+        "pipelines:\n  default:\n    - step: {name: build, script: [make]}\n  branches:\n    'release/*':\n      - step: {name: release, script: [make release], max-time: 5}\n"
+    );
+    app.post("/api/v1/projects", &app.admin(), &definition)
+        .await
+        .expect(201);
+    let build = app.push(&commit("plan")).await["builds"][0].clone();
+    assert_eq!(build["plan"][0]["name"], "build", "{build}");
+}

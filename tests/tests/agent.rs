@@ -335,3 +335,52 @@ fn cancelling_a_build_kills_its_running_step_within_five_seconds() {
     assert!(gone, "the step still ran 5 s after the cancel");
     assert_eq!(conveyor.build(&build)["status"], "cancelled");
 }
+
+/// A project that asks for it takes its plan from `bitbucket-pipelines.yml` at the pushed
+/// commit, by branch, and the agent runs that plan.
+#[test]
+fn the_plan_can_come_from_the_repositorys_pipelines_document() {
+    let conveyor = Conveyor::new(ServerProcess::start_with_agent);
+    let (repo, _) = repository(conveyor.dir.path());
+    std::fs::write(
+        repo.join("bitbucket-pipelines.yml"),
+        "pipelines:\n  default:\n    - step:\n        name: wrong\n        script: [exit 3]\n  branches:\n    main:\n      - step:\n          name: from the repository\n          script:\n            - mkdir -p out\n            - echo built-by-pipelines > out/result.txt\n          artifacts: [out/result.txt]\n",
+    )
+    .unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "pipelines"]);
+    let commit = git(&repo, &["rev-parse", "HEAD"]);
+    let repository = repo.display().to_string();
+    let (status, body) = conveyor.call(
+        "POST",
+        "/api/v1/projects",
+        Some(&json!({
+            "name": "piped",
+            "repository": repository,
+            "branch": "main",
+            "plan_source": "repository",
+        })),
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["plan_source"], "repository", "{body}");
+    let (status, body) = conveyor.call(
+        "POST",
+        "/api/v1/pushes",
+        Some(&json!({"repository": repository, "ref": "refs/heads/main", "commit": commit})),
+    );
+    assert_eq!(status, 202, "{body}");
+    let id = body["builds"][0]["id"].as_str().unwrap().to_owned();
+    let build = conveyor.build_ends(&id);
+    assert_eq!(build["status"], "succeeded", "{build}");
+    assert_eq!(build["steps"][0]["name"], "from the repository", "{build}");
+    let sha = build["artifacts"][0]["sha256"].as_str().expect("a digest");
+    let (status, bytes) = curl(
+        "GET",
+        &format!("{}/api/v1/artifacts/{sha}", conveyor.server.url),
+        &conveyor.admin,
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(bytes, "built-by-pipelines\n");
+}
