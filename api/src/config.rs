@@ -45,6 +45,9 @@ pub struct Settings {
     pub lease_seconds: u64,
     /// The largest artifact an agent may upload, in bytes.
     pub max_artifact_bytes: u64,
+    /// The key (64 hex digits) that seals sensitive variables; when absent, the key file in
+    /// the data directory (created on first start).
+    pub secrets_key: Option<String>,
     /// How many leases of one job may lapse (its agents died or lost touch) before the job
     /// fails with the reason.
     pub max_attempts: u32,
@@ -65,6 +68,7 @@ impl Default for Settings {
             lease_seconds: 60,
             max_artifact_bytes: DEFAULT_MAX_ARTIFACT_BYTES,
             max_attempts: 3,
+            secrets_key: None,
             builtin_agent: true,
         }
     }
@@ -85,6 +89,10 @@ impl fmt::Debug for Settings {
             .field("lease_seconds", &self.lease_seconds)
             .field("max_artifact_bytes", &self.max_artifact_bytes)
             .field("max_attempts", &self.max_attempts)
+            .field(
+                "secrets_key",
+                &self.secrets_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("builtin_agent", &self.builtin_agent)
             .finish()
     }
@@ -142,6 +150,7 @@ struct FileSettings {
     lease_seconds: Option<u64>,
     max_artifact_bytes: Option<u64>,
     max_attempts: Option<u32>,
+    secrets_key: Option<String>,
     builtin_agent: Option<bool>,
 }
 
@@ -209,6 +218,7 @@ impl Settings {
                 .max_artifact_bytes
                 .unwrap_or(settings.max_artifact_bytes);
             settings.max_attempts = file.max_attempts.unwrap_or(settings.max_attempts);
+            settings.secrets_key = file.secrets_key.or(settings.secrets_key);
             settings.builtin_agent = file.builtin_agent.unwrap_or(settings.builtin_agent);
         }
 
@@ -243,6 +253,9 @@ impl Settings {
             })?;
         }
 
+        if let Some(value) = non_empty(env, "CONVEYOR_SECRETS_KEY") {
+            settings.secrets_key = Some(value);
+        }
         if let Some(value) = non_empty(env, "CONVEYOR_MAX_ATTEMPTS") {
             settings.max_attempts = value.trim().parse().with_context(|| {
                 format!("CONVEYOR_MAX_ATTEMPTS must be a whole number, not {value:?}")

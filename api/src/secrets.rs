@@ -28,6 +28,25 @@ impl std::fmt::Debug for Secrets {
 }
 
 impl Secrets {
+    /// The configured key (64 hex digits) when there is one, else the data directory's.
+    pub fn from_settings(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Secrets> {
+        match configured {
+            Some(key_hex) => Self::from_hex(key_hex.trim())
+                .context("secrets_key (CONVEYOR_SECRETS_KEY) must hold 64 hex digits"),
+            None => Self::load_or_create(data_dir),
+        }
+    }
+
+    fn from_hex(key_hex: &str) -> anyhow::Result<Secrets> {
+        let key: [u8; 32] = hex::decode(key_hex)
+            .ok()
+            .and_then(|k| k.try_into().ok())
+            .context("a sealing key is 64 hex digits")?;
+        Ok(Secrets {
+            cipher: ChaCha20Poly1305::new(&Key::from(key)),
+        })
+    }
+
     /// Loads the key from `data_dir`, creating it (mode 0600) on first use.
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Secrets> {
         let path = data_dir.join(SECRETS_KEY_FILE_NAME);
@@ -44,13 +63,8 @@ impl Secrets {
             }
             Err(err) => return Err(err).with_context(|| format!("reading {}", path.display())),
         };
-        let key: [u8; 32] = hex::decode(&key_hex)
-            .ok()
-            .and_then(|k| k.try_into().ok())
-            .with_context(|| format!("{} must hold 64 hex digits", path.display()))?;
-        Ok(Secrets {
-            cipher: ChaCha20Poly1305::new(&Key::from(key)),
-        })
+        Self::from_hex(&key_hex)
+            .with_context(|| format!("{} must hold 64 hex digits", path.display()))
     }
 
     /// Encrypts a value into `sealed:v1:<hex nonce and ciphertext>`.
@@ -120,9 +134,13 @@ mod tests {
         );
         assert_eq!(secrets.unseal(&sealed).unwrap(), "hunter2");
         // The key persists: a second load unseals what the first sealed.
-        let again = Secrets::load_or_create(dir.path()).unwrap();
+        let again = Secrets::from_settings(None, dir.path()).unwrap();
         assert_eq!(again.unseal(&sealed).unwrap(), "hunter2");
         assert!(again.unseal("sealed:v1:00").is_err());
+        // A configured key wins over the file: it cannot open what the file's key sealed.
+        let configured = Secrets::from_settings(Some(&"ab".repeat(32)), dir.path()).unwrap();
+        assert!(configured.unseal(&sealed).is_err());
+        assert!(Secrets::from_settings(Some("not hex"), dir.path()).is_err());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

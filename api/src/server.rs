@@ -199,7 +199,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         )
     })?;
     let authenticator = web::Data::new(Authenticator::from_settings(settings)?);
-    let secrets = Secrets::load_or_create(&settings.data_dir)?;
+    let secrets = Secrets::from_settings(settings.secrets_key.as_deref(), &settings.data_dir)?;
     let blobs = BlobStore::open(settings.data_dir.join(BLOBS_DIR_NAME))
         .context("opening the blob store")?;
     let logs =

@@ -152,6 +152,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         lease_seconds: 30,
         max_artifact_bytes: conveyor_api::config::DEFAULT_MAX_ARTIFACT_BYTES,
         max_attempts: 3,
+        secrets_key: None,
         // The tests play the agent themselves; a built-in one would race them for jobs.
         builtin_agent: false,
     };
