@@ -135,17 +135,7 @@ impl JobState {
         started: bool,
         now: DateTime<Utc>,
     ) -> Result<JobDecision, DomainError> {
-        let require_started = |lease_id: Uuid| {
-            self.check_lease(lease_id, now)?;
-            if started {
-                Ok(())
-            } else {
-                refuse(
-                    "job-not-started",
-                    "the job has not been started under this lease",
-                )
-            }
-        };
+        let require_started = |lease_id: Uuid| self.check_started(lease_id, started, now);
         match command {
             JobCommand::Lease {
                 lease_id,
