@@ -19,6 +19,7 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 const WITHHELD_VARIABLES: &[&str] = &[
     "CONVEYOR_AGENT_TOKEN",
     "CONVEYOR_JWT_SECRET",
+    "CONVEYOR_SECRETS_KEY",
     "CONVEYOR_TOKEN",
 ];
 
