@@ -284,6 +284,9 @@ pub struct ProjectRequest {
     /// `repository` reads `bitbucket-pipelines.yml` at the pushed commit instead.
     #[serde(default)]
     pub plan_source: PlanSourceDto,
+    /// Build pushed tags too (branches matching `branch` are always built).
+    #[serde(default)]
+    pub build_tags: bool,
     /// Deployment steps.
     #[serde(default)]
     pub deployment_steps: Vec<DeploymentStepDto>,
@@ -317,6 +320,8 @@ pub struct Project {
     pub pipelines: Option<String>,
     /// Where builds take their plan from.
     pub plan_source: PlanSourceDto,
+    /// Whether pushed tags are built.
+    pub build_tags: bool,
     /// Deployment steps.
     pub deployment_steps: Vec<DeploymentStepDto>,
     /// Variables (sensitive values masked).
@@ -411,6 +416,7 @@ impl TryFrom<Tracked<ProjectState>> for Project {
             build_steps: steps(&spec.build_plan),
             pipelines: spec.pipelines.clone(),
             plan_source: spec.plan_source.into(),
+            build_tags: spec.build_tags,
             deployment_steps: deployment_steps(&spec.deployment_steps),
             variables: masked(&spec.variables),
             lifecycle: lifecycle(&spec.lifecycle),
@@ -526,6 +532,7 @@ pub fn project_spec(
         },
         pipelines: request.pipelines,
         plan_source: request.plan_source.into(),
+        build_tags: request.build_tags,
         deployment_steps: request
             .deployment_steps
             .into_iter()

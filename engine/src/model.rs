@@ -115,6 +115,8 @@ pub struct ReadModel {
     pub projects: BTreeMap<ProjectName, Tracked<ProjectState>>,
     /// Pushes by id.
     pub pushes: HashMap<Uuid, Tracked<PushState>>,
+    /// The pushes of each delivery (push stream), in order.
+    pub pushes_by_delivery: HashMap<Uuid, Vec<Uuid>>,
     /// Builds by id.
     pub builds: HashMap<Uuid, BuildView>,
     /// Releases by id.
@@ -157,10 +159,16 @@ impl ReadModel {
                     .or_insert_with(|| Tracked::new(record))
                     .apply(record, &event);
             }
-        } else if let Some(id) = stream_id(stream, "push-") {
+        } else if let Some(delivery) = stream_id(stream, "push-") {
+            // One stream per delivery; a delivery may report several ref changes.
             if let Some(event) = decode::<PushEvent>(ty, &record.payload) {
+                let PushEvent::PushReceived { push_id, .. } = &event;
+                self.pushes_by_delivery
+                    .entry(delivery)
+                    .or_default()
+                    .push(*push_id);
                 self.pushes
-                    .entry(id)
+                    .entry(*push_id)
                     .or_insert_with(|| Tracked::new(record))
                     .apply(record, &event);
             }

@@ -38,7 +38,7 @@ use crate::{
         project_stream, push_stream, release_stream,
     },
     model::{BuildView, DeploymentView, ReadModel, ReleaseView, Tracked},
-    names::{EnvironmentName, ProjectName, glob_matches},
+    names::{EnvironmentName, ProjectName},
     rollback::{live_history, rollback_target},
 };
 
@@ -173,6 +173,17 @@ pub enum JobView {
     Build(BuildView),
     /// A deployment.
     Deployment(DeploymentView),
+}
+
+/// What a delivery recorded: its pushes and the builds each queued.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The delivery's id (its push stream).
+    pub id: Uuid,
+    /// Whether it had been delivered before (nothing was appended this time).
+    pub duplicate: bool,
+    /// Each push and the builds it queued, in the delivery's order.
+    pub pushes: Vec<(Uuid, Vec<BuildView>)>,
 }
 
 /// A page of a list, newest first.
@@ -463,22 +474,17 @@ impl Engine {
         else {
             return Ok(false);
         };
-        let Some(branch) = report.branch().map(str::to_owned) else {
-            return Ok(false);
-        };
-        let projects: Vec<ProjectSpec> = self.read(|model| {
+        let projects: Vec<(ProjectSpec, String)> = self.read(|model| {
             model
                 .projects
                 .values()
                 .filter_map(|p| p.state.spec.clone())
-                .filter(|spec| {
-                    spec.repository == report.repository && glob_matches(&spec.branch, &branch)
-                })
+                .filter_map(|spec| spec.builds_for(&report).map(|branch| (spec, branch)))
                 .collect()
         });
         let ctx = CommandContext::reacting_to(record);
         let mut appended = false;
-        for spec in projects {
+        for (spec, branch) in projects {
             let build_id = derived_id(record.id, &format!("build:{}", spec.name));
             let stream = build_stream(build_id);
             if self.stream_exists(&stream).await? {
@@ -819,33 +825,83 @@ impl Engine {
         ctx: &CommandContext,
         report: PushReport,
     ) -> Result<(Uuid, Vec<BuildView>), EngineError> {
-        let push_id = new_event_id();
-        let events = PushState::default().decide_receive(push_id, report)?;
+        let mut pushes = self.report_delivery(ctx, None, vec![report]).await?.pushes;
+        pushes
+            .pop()
+            .ok_or_else(|| EngineError::invalid("push", "nothing was recorded"))
+    }
+
+    /// Records every ref change of one delivery atomically (one stream, one append) and waits
+    /// for the builds they trigger. With a `delivery_key` (the host's delivery id), the stream
+    /// is named after it: a redelivery finds the stream taken and answers the original pushes,
+    /// appending nothing.
+    pub async fn report_delivery(
+        &self,
+        ctx: &CommandContext,
+        delivery_key: Option<&str>,
+        reports: Vec<PushReport>,
+    ) -> Result<Delivery, EngineError> {
+        if reports.is_empty() {
+            return Err(EngineError::invalid(
+                "changes",
+                "a delivery needs at least one ref change",
+            ));
+        }
+        let delivery =
+            delivery_key.map_or_else(new_event_id, |key| name_id(&format!("delivery:{key}")));
+        let stream = push_stream(delivery);
+        let mut events = Vec::with_capacity(reports.len());
+        for report in reports {
+            events.extend(PushState::default().decide_receive(new_event_id(), report)?);
+        }
         let ctx = CommandContext {
-            correlation_id: push_id,
+            correlation_id: delivery,
             ..ctx.clone()
         };
-        let outcome = self
+        let duplicate = match self
             .append(
                 &ctx,
-                &push_stream(push_id),
+                &stream,
                 ExpectedVersion::NoStream,
                 &events,
                 EventIds::Fresh,
             )
-            .await?;
-        self.settle(outcome.last_position).await?;
-        let builds = self.read(|m| {
-            m.builds_by_push
-                .get(&push_id)
-                .map(|ids| {
-                    ids.iter()
+            .await
+        {
+            Ok(outcome) => {
+                self.settle(outcome.last_position).await?;
+                false
+            }
+            // Delivered before (or concurrently): answer what the first delivery recorded.
+            Err(EngineError::Conflict { .. }) if delivery_key.is_some() => {
+                let head = self.inner.store.head().await?;
+                self.settle(head).await?;
+                true
+            }
+            Err(err) => return Err(err),
+        };
+        let pushes = self.read(|m| {
+            m.pushes_by_delivery
+                .get(&delivery)
+                .into_iter()
+                .flatten()
+                .map(|push_id| {
+                    let builds = m
+                        .builds_by_push
+                        .get(push_id)
+                        .into_iter()
+                        .flatten()
                         .filter_map(|id| m.builds.get(id).cloned())
-                        .collect()
+                        .collect();
+                    (*push_id, builds)
                 })
-                .unwrap_or_default()
+                .collect()
         });
-        Ok((push_id, builds))
+        Ok(Delivery {
+            id: delivery,
+            duplicate,
+            pushes,
+        })
     }
 
     /// One build.

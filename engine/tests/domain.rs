@@ -109,6 +109,7 @@ fn spec() -> ProjectSpec {
         branch: "main".into(),
         pipelines: None,
         plan_source: Default::default(),
+        build_tags: false,
         build_plan: BuildPlan {
             steps: vec![BuildStep {
                 name: "test".into(),
@@ -427,13 +428,9 @@ fn an_update_is_validated_like_a_creation() {
 
 fn push_report(git_ref: &str, commit: &str) -> PushReport {
     PushReport {
-        repository: spec().repository,
-        git_ref: git_ref.into(),
-        commit: commit.into(),
-        before: None,
         pusher: Some("alice".into()),
         message: Some("fix checkout".into()),
-        source: "api".into(),
+        ..PushReport::simple(spec().repository, git_ref.into(), commit.into(), "api")
     }
 }
 
@@ -2107,4 +2104,57 @@ fn a_job_whose_leases_all_lapsed_is_abandoned_with_a_reason() {
         }
         other => panic!("expected BuildFailed, got {other:?}"),
     }
+}
+
+// ----- which pushes build a project -----
+
+#[test]
+fn repositories_match_across_url_forms() {
+    use conveyor_engine::aggregate::project::repository_key;
+    let forms = [
+        "https://bitbucket.org/Team/app.git",
+        "https://user@bitbucket.org/Team/app",
+        "git@bitbucket.org:Team/app.git",
+        "ssh://git@bitbucket.org/Team/app/",
+        "https://BITBUCKET.ORG/Team/app",
+    ];
+    for form in forms {
+        assert_eq!(repository_key(form), "bitbucket.org/Team/app", "{form}");
+    }
+    assert_ne!(
+        repository_key("https://bitbucket.org/team/other"),
+        repository_key(forms[0])
+    );
+}
+
+#[test]
+fn a_push_builds_matching_branches_and_tags_only_when_asked() {
+    let mut spec = spec();
+    spec.branch = "release/*".into();
+    let push = |git_ref: &str| push_report(git_ref, COMMIT);
+    assert_eq!(
+        spec.builds_for(&push("refs/heads/release/1.2")),
+        Some("release/1.2".into())
+    );
+    assert_eq!(spec.builds_for(&push("refs/heads/main")), None);
+    assert_eq!(
+        spec.builds_for(&push("refs/tags/v1.0")),
+        None,
+        "tags need build_tags"
+    );
+    spec.build_tags = true;
+    assert_eq!(
+        spec.builds_for(&push("refs/tags/v1.0")),
+        Some("v1.0".into())
+    );
+    let deleted = PushReport {
+        deleted: true,
+        ..push("refs/heads/release/1.2")
+    };
+    assert_eq!(spec.builds_for(&deleted), None, "a deletion builds nothing");
+    let elsewhere = PushReport {
+        repository: "https://git.example.com/other.git".into(),
+        ..push("refs/heads/release/1.2")
+    };
+    assert_eq!(spec.builds_for(&elsewhere), None);
 }

@@ -105,13 +105,14 @@ impl World {
             .report_push(
                 &pusher(),
                 PushReport {
-                    repository: repository.into(),
-                    git_ref: git_ref.into(),
-                    commit: commit_id(commit),
-                    before: None,
                     pusher: Some("alice".into()),
                     message: Some("change".into()),
-                    source: "api".into(),
+                    ..PushReport::simple(
+                        repository.into(),
+                        git_ref.into(),
+                        commit_id(commit),
+                        "api",
+                    )
                 },
             )
             .await?;
@@ -294,6 +295,7 @@ fn shop_spec(lifecycle: &[(&str, bool)]) -> ProjectSpec {
         branch: "main".into(),
         pipelines: None,
         plan_source: Default::default(),
+        build_tags: false,
         build_plan: BuildPlan {
             steps: vec![BuildStep {
                 name: "test".into(),
@@ -1167,5 +1169,59 @@ async fn a_restart_on_the_same_file_keeps_everything() -> TestResult {
     let dev = world.run_deployment("agent-1").await?;
     assert_eq!(dev.tracked.state.release_version, "1.0.2");
     assert_eq!(dev.tracked.state.status, DeploymentStatus::Succeeded);
+    Ok(())
+}
+
+// ----- deliveries -----
+
+#[tokio::test]
+async fn a_delivery_records_each_change_once_and_a_redelivery_appends_nothing() -> TestResult {
+    let world = standard_world(&[("dev", true)]).await?;
+    let change = |git_ref: &str, commit: u64| PushReport {
+        delivery_id: Some("delivery-1".into()),
+        ..PushReport::simple(
+            REPOSITORY.into(),
+            git_ref.into(),
+            commit_id(commit),
+            "bitbucket_cloud",
+        )
+    };
+    let changes = vec![
+        change("refs/heads/main", 1),
+        change("refs/heads/feature/x", 2),
+        PushReport {
+            deleted: true,
+            ..change("refs/heads/old", 3)
+        },
+    ];
+    let first = world
+        .engine
+        .report_delivery(
+            &pusher(),
+            Some("bitbucket_cloud:delivery-1"),
+            changes.clone(),
+        )
+        .await?;
+    assert!(!first.duplicate);
+    assert_eq!(first.pushes.len(), 3, "each change is its own push");
+    assert_eq!(first.pushes[0].1.len(), 1, "main builds");
+    assert!(first.pushes[1].1.is_empty(), "feature/x is not followed");
+    assert!(first.pushes[2].1.is_empty(), "a deletion builds nothing");
+    let head = world.store.head().await?;
+
+    let again = world
+        .engine
+        .report_delivery(&pusher(), Some("bitbucket_cloud:delivery-1"), changes)
+        .await?;
+    assert!(again.duplicate);
+    assert_eq!(again.id, first.id);
+    let ids =
+        |d: &conveyor_engine::service::Delivery| d.pushes.iter().map(|p| p.0).collect::<Vec<_>>();
+    assert_eq!(ids(&again), ids(&first), "the original pushes are answered");
+    assert_eq!(
+        world.store.head().await?,
+        head,
+        "a redelivery appends nothing"
+    );
     Ok(())
 }

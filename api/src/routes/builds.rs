@@ -37,13 +37,15 @@ pub async fn create_push(
     principal.require("push")?;
     let body = body.into_inner();
     let report = PushReport {
-        repository: body.repository,
-        git_ref: body.git_ref,
-        commit: body.commit.to_ascii_lowercase(),
         before: body.before,
         pusher: body.pusher.or_else(|| Some(principal.subject.clone())),
         message: body.message,
-        source: "api".into(),
+        ..PushReport::simple(
+            body.repository,
+            body.git_ref,
+            body.commit.to_ascii_lowercase(),
+            "api",
+        )
     };
     let (push_id, builds) = state
         .engine

@@ -157,6 +157,9 @@ pub struct ProjectSpec {
     /// Where the plan comes from.
     #[serde(default)]
     pub plan_source: PlanSource,
+    /// Whether pushed tags are built too (branches matching `branch` always are).
+    #[serde(default)]
+    pub build_tags: bool,
     /// The deployment steps.
     pub deployment_steps: Vec<DeploymentStep>,
     /// Variables.
@@ -165,7 +168,45 @@ pub struct ProjectSpec {
     pub lifecycle: Vec<LifecycleStage>,
 }
 
+/// A repository URL reduced to what names the repository: no scheme, user, `.git` suffix or
+/// trailing slash, host in lowercase — so `git@host:team/app.git`, `ssh://git@host/team/app`
+/// and `https://host/team/app.git` are one repository.
+pub fn repository_key(url: &str) -> String {
+    let url = url.trim();
+    let without_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    // scp-like `user@host:path` → `host/path`.
+    let without_user = without_scheme
+        .rsplit_once('@')
+        .map_or(without_scheme, |(_, rest)| rest);
+    let path_like = match without_user.split_once(':') {
+        Some((host, rest)) if !url.contains("://") && !rest.starts_with('/') => {
+            format!("{host}/{rest}")
+        }
+        _ => without_user.to_owned(),
+    };
+    let trimmed = path_like.trim_end_matches('/');
+    let trimmed = trimmed.strip_suffix(".git").unwrap_or(trimmed);
+    match trimmed.split_once('/') {
+        Some((host, path)) => format!("{}/{path}", host.to_ascii_lowercase()),
+        None => trimmed.to_ascii_lowercase(),
+    }
+}
+
 impl ProjectSpec {
+    /// What a push builds for this project: the branch (or tag) name to build, or `None` when
+    /// the push is for another repository, deletes its ref, is on a branch the project does
+    /// not follow, or is a tag and the project does not build tags.
+    pub fn builds_for(&self, push: &super::push::PushReport) -> Option<String> {
+        if push.deleted || repository_key(&push.repository) != repository_key(&self.repository) {
+            return None;
+        }
+        if let Some(tag) = push.tag() {
+            return self.build_tags.then(|| tag.to_owned());
+        }
+        let branch = push.branch()?;
+        crate::names::glob_matches(&self.branch, branch).then(|| branch.to_owned())
+    }
+
     /// The build plan for a push to `branch`: the pipelines document's plan for the branch
     /// when the project has one, else its steps. (With `PlanSource::Repository` the agent
     /// replaces it with the repository's document.)

@@ -24,11 +24,70 @@ pub struct PushReport {
     /// The head commit's message, when known.
     #[serde(default)]
     pub message: Option<String>,
-    /// Where it came from (`api`, `bitbucket`, …).
+    /// Where it came from: `api`, `bitbucket_cloud`, `bitbucket_server`, `github`, `gitlab`.
     pub source: String,
+    /// The ref was created by this push.
+    #[serde(default)]
+    pub created: bool,
+    /// The ref was deleted by this push (`commit` is then the commit it pointed at).
+    #[serde(default)]
+    pub deleted: bool,
+    /// The push rewrote history (a force push).
+    #[serde(default)]
+    pub forced: bool,
+    /// The commits the host listed for this push.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commits: Vec<PushedCommit>,
+    /// The host listed only some of the commits.
+    #[serde(default)]
+    pub truncated: bool,
+    /// The host's id of the webhook delivery that reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_id: Option<String>,
+    /// The git host's name (e.g. `bitbucket.org`), when a webhook reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+/// A commit a push listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushedCommit {
+    /// Full hex id.
+    pub id: String,
+    /// Message.
+    #[serde(default)]
+    pub message: String,
+    /// Author as the host gives it.
+    #[serde(default)]
+    pub author: Option<String>,
 }
 
 impl PushReport {
+    /// The tag name when the ref is a tag.
+    pub fn tag(&self) -> Option<&str> {
+        self.git_ref.strip_prefix("refs/tags/")
+    }
+
+    /// A push of `commit` to `git_ref` reported through the API, with nothing else known.
+    pub fn simple(repository: String, git_ref: String, commit: String, source: &str) -> Self {
+        Self {
+            repository,
+            git_ref,
+            commit,
+            before: None,
+            pusher: None,
+            message: None,
+            source: source.to_owned(),
+            created: false,
+            deleted: false,
+            forced: false,
+            commits: Vec::new(),
+            truncated: false,
+            delivery_id: None,
+            host: None,
+        }
+    }
+
     /// The branch name when the ref is a branch (`refs/heads/x` → `x`; a bare name is a branch).
     pub fn branch(&self) -> Option<&str> {
         if let Some(branch) = self.git_ref.strip_prefix("refs/heads/") {
