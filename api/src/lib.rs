@@ -8,6 +8,7 @@ pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod error;
+pub mod hooks;
 pub mod idempotency;
 pub mod logs;
 pub mod metrics;

@@ -2,7 +2,7 @@
 
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
+    openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme},
 };
 
 use crate::routes::*;
@@ -31,6 +31,8 @@ use crate::routes::*;
         agents::report_artifact, agents::complete_job, agents::get_job,
         artifacts::upload_artifact, artifacts::download_artifact,
         logs::append_job_log, logs::get_build_log, logs::get_deployment_log,
+        integrations::create_integration, integrations::list_integrations,
+        integrations::get_integration, hooks::receive_hook,
         events::list_events, events::verify_events, events::stream_events,
     ),
     modifiers(&BearerAuth),
@@ -42,6 +44,8 @@ use crate::routes::*;
         (name = "deployments", description = "Deployments and approvals"),
         (name = "agents", description = "The job protocol agents speak"),
         (name = "artifacts", description = "Build outputs, stored by SHA-256"),
+        (name = "integrations", description = "Git hosts: webhooks in, build statuses out"),
+        (name = "hooks", description = "Webhooks from git hosts, authenticated by their signatures"),
         (name = "events", description = "The event log, for auditors"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -59,6 +63,15 @@ impl Modify for BearerAuth {
         scheme.description =
             Some("A JWT whose `scope` claim lists the scopes the operation names.".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        components.add_security_scheme(
+            "webhook_signature",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Hub-Signature-256",
+                "The git host's own scheme, checked with the integration's secret: \
+                 HMAC-SHA256 of the raw body in `X-Hub-Signature-256` (GitHub) or \
+                 `X-Hub-Signature` (Bitbucket), or GitLab's `X-Gitlab-Token`.",
+            ))),
+        );
     }
 }
 

@@ -104,6 +104,14 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
         .service(logs::get_build_log)
         .service(logs::get_deployment_log)
         .service(agents::get_job)
+        .service(integrations::create_integration)
+        .service(integrations::list_integrations)
+        .service(integrations::get_integration)
+        .service(
+            web::resource("/hooks/{provider}")
+                .app_data(web::PayloadConfig::new(hooks::MAX_HOOK_BODY))
+                .route(web::post().to(hooks::receive_hook)),
+        )
         .service(events::list_events)
         .service(events::verify_events)
         .service(events::stream_events);

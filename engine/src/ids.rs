@@ -43,6 +43,11 @@ pub fn project_stream(name: &str) -> String {
     format!("project-{name}")
 }
 
+/// Stream of one integration.
+pub fn integration_stream(name: &str) -> String {
+    format!("integration-{name}")
+}
+
 /// Stream of one environment.
 pub fn environment_stream(name: &str) -> String {
     format!("environment-{name}")

@@ -17,11 +17,12 @@ use crate::{
         decode,
         deployment::{DeploymentEvent, DeploymentKind, DeploymentState, DeploymentStatus},
         environment::{EnvironmentEvent, EnvironmentState},
+        integration::{IntegrationEvent, IntegrationState},
         project::{ProjectEvent, ProjectState, ResolvedVariable, resolve_variables},
         push::{PushEvent, PushState},
         release::{ReleaseEvent, ReleaseSnapshot, ReleaseState},
     },
-    names::{EnvironmentName, ProjectName},
+    names::{EnvironmentName, IntegrationName, ProjectName},
 };
 
 /// Bookkeeping every view carries.
@@ -113,6 +114,8 @@ pub struct ReadModel {
     pub environments: BTreeMap<EnvironmentName, Tracked<EnvironmentState>>,
     /// Projects by name.
     pub projects: BTreeMap<ProjectName, Tracked<ProjectState>>,
+    /// Git host integrations by name.
+    pub integrations: BTreeMap<IntegrationName, Tracked<IntegrationState>>,
     /// Pushes by id.
     pub pushes: HashMap<Uuid, Tracked<PushState>>,
     /// The pushes of each delivery (push stream), in order.
@@ -162,13 +165,23 @@ impl ReadModel {
         } else if let Some(delivery) = stream_id(stream, "push-") {
             // One stream per delivery; a delivery may report several ref changes.
             if let Some(event) = decode::<PushEvent>(ty, &record.payload) {
-                let PushEvent::PushReceived { push_id, .. } = &event;
+                let PushEvent::PushReceived { push_id, .. } = &event else {
+                    return;
+                };
                 self.pushes_by_delivery
                     .entry(delivery)
                     .or_default()
                     .push(*push_id);
                 self.pushes
                     .entry(*push_id)
+                    .or_insert_with(|| Tracked::new(record))
+                    .apply(record, &event);
+            }
+        } else if stream.starts_with("integration-") {
+            if let Some(event) = decode::<IntegrationEvent>(ty, &record.payload) {
+                let IntegrationEvent::IntegrationCreated { spec } = &event;
+                self.integrations
+                    .entry(spec.name.clone())
                     .or_insert_with(|| Tracked::new(record))
                     .apply(record, &event);
             }

@@ -61,6 +61,11 @@ name_type!(
     ProjectName,
     "project"
 );
+name_type!(
+    /// An integration's name, e.g. `bitbucket`.
+    IntegrationName,
+    "integration"
+);
 
 /// Matches `text` against a glob where `*` matches any run of characters and `?` one.
 pub fn glob_matches(pattern: &str, text: &str) -> bool {

@@ -27,18 +27,19 @@ use crate::{
         },
         encode,
         environment::{EnvironmentCommand, EnvironmentState},
+        integration::{IntegrationSpec, IntegrationState},
         job::{JobCommand, Lease},
         project::{ProjectCommand, ProjectSpec, ProjectState},
-        push::{PushReport, PushState},
+        push::{PushEvent, PushReport, PushState},
         release::{CreateRelease, ReleaseSnapshot, ReleaseState},
     },
     error::{DomainError, EngineError},
     ids::{
-        build_stream, deployment_stream, derived_id, environment_stream, name_id, new_event_id,
-        project_stream, push_stream, release_stream,
+        build_stream, deployment_stream, derived_id, environment_stream, integration_stream,
+        name_id, new_event_id, project_stream, push_stream, release_stream,
     },
     model::{BuildView, DeploymentView, ReadModel, ReleaseView, Tracked},
-    names::{EnvironmentName, ProjectName},
+    names::{EnvironmentName, IntegrationName, ProjectName},
     rollback::{live_history, rollback_target},
 };
 
@@ -815,6 +816,67 @@ impl Engine {
     /// Every project, by name.
     pub fn list_projects(&self) -> Vec<Tracked<ProjectState>> {
         self.read(|m| m.projects.values().cloned().collect())
+    }
+
+    // ----- git host integrations -----
+
+    /// Creates a git host integration (secrets already sealed by the caller).
+    pub async fn create_integration(
+        &self,
+        ctx: &CommandContext,
+        spec: IntegrationSpec,
+    ) -> Result<Tracked<IntegrationState>, EngineError> {
+        let name = spec.name.clone();
+        self.execute::<IntegrationState>(ctx, &integration_stream(name.as_str()), None, |state| {
+            Ok(state.decide_create(spec.clone())?)
+        })
+        .await?;
+        self.get_integration(&name)
+    }
+
+    /// One integration.
+    pub fn get_integration(
+        &self,
+        name: &IntegrationName,
+    ) -> Result<Tracked<IntegrationState>, EngineError> {
+        self.read(|m| m.integrations.get(name).cloned())
+            .ok_or_else(|| EngineError::not_found("integration", name))
+    }
+
+    /// Every integration, by name.
+    pub fn list_integrations(&self) -> Vec<Tracked<IntegrationState>> {
+        self.read(|m| m.integrations.values().cloned().collect())
+    }
+
+    /// Records that a git host delivered an event Conveyor does not act on. A redelivery of
+    /// the same `delivery_key` appends nothing.
+    pub async fn record_ignored_delivery(
+        &self,
+        ctx: &CommandContext,
+        delivery_key: &str,
+        source: &str,
+        event_type: &str,
+        delivery_id: &str,
+    ) -> Result<(), EngineError> {
+        let delivery = name_id(&format!("delivery:{delivery_key}"));
+        let event = PushEvent::DeliveryIgnored {
+            source: source.to_owned(),
+            event_type: event_type.to_owned(),
+            delivery_id: delivery_id.to_owned(),
+        };
+        match self
+            .append(
+                ctx,
+                &push_stream(delivery),
+                ExpectedVersion::NoStream,
+                &[event],
+                EventIds::Fresh,
+            )
+            .await
+        {
+            Ok(_) | Err(EngineError::Conflict { .. }) => Ok(()),
+            Err(err) => Err(err),
+        }
     }
 
     // ----- pushes and builds -----

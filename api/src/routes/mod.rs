@@ -7,6 +7,8 @@ pub mod builds;
 pub mod deployments;
 pub mod environments;
 pub mod events;
+pub mod hooks;
+pub mod integrations;
 pub mod logs;
 pub mod operations;
 pub mod projects;

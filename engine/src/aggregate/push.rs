@@ -112,6 +112,16 @@ pub enum PushEvent {
         #[serde(flatten)]
         report: PushReport,
     },
+    /// A git host delivered an event Conveyor does not act on; recorded so the host's
+    /// delivery is accounted for.
+    DeliveryIgnored {
+        /// The host kind (`github`, …).
+        source: String,
+        /// The host's event type.
+        event_type: String,
+        /// The host's delivery id.
+        delivery_id: String,
+    },
 }
 
 /// A push as its stream says.
@@ -129,6 +139,7 @@ impl Aggregate for PushState {
             PushEvent::PushReceived { report, .. } => Self {
                 report: Some(report.clone()),
             },
+            PushEvent::DeliveryIgnored { .. } => self,
         }
     }
 }
