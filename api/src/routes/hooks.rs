@@ -165,6 +165,30 @@ pub async fn receive_hook(
     );
     let key = |delivery_id: &str| format!("{provider}:{}:{delivery_id}", integration.name);
     Ok(match delivery {
+        // A push delivery without ref changes (Bitbucket can send one) builds nothing: it is
+        // accounted for like an event type Conveyor does not act on.
+        Delivery::Push {
+            delivery_id,
+            changes,
+        } if changes.is_empty() => {
+            state
+                .engine
+                .record_ignored_delivery(
+                    &ctx,
+                    &key(&delivery_id),
+                    provider.as_str(),
+                    "push without changes",
+                    &delivery_id,
+                )
+                .await?;
+            HttpResponse::Accepted().json(HookAccepted {
+                delivery_id,
+                outcome: "ignored".into(),
+                duplicate: false,
+                event_type: Some("push without changes".into()),
+                pushes: Vec::new(),
+            })
+        }
         Delivery::Push {
             delivery_id,
             changes,
