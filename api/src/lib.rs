@@ -16,4 +16,5 @@ pub mod openapi;
 pub mod routes;
 pub mod secrets;
 pub mod server;
+pub mod status_out;
 pub mod wire;

@@ -28,6 +28,7 @@ use crate::{
     openapi::ApiDoc,
     routes::{self, RequestId},
     secrets::Secrets,
+    status_out::StatusReporter,
 };
 
 /// File name of the SQLite event log in the data directory.
@@ -149,6 +150,7 @@ pub struct RunningServer {
     engine: Engine,
     store: Arc<dyn EventStore>,
     agent: Option<AgentHandle>,
+    status_reporter: StatusReporter,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -189,6 +191,7 @@ impl RunningServer {
         self.shutting_down.send_replace(true);
         self.handle.stop(true).await;
         let _ = self.server.await;
+        self.status_reporter.stop().await;
         finish(self.engine, self.store).await;
     }
 }
@@ -208,6 +211,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     })?;
     let authenticator = web::Data::new(Authenticator::from_settings(settings)?);
     let secrets = Secrets::from_settings(settings.secrets_key.as_deref(), &settings.data_dir)?;
+    let secrets_for_status = secrets.clone();
     let blobs = BlobStore::open(settings.data_dir.join(BLOBS_DIR_NAME))
         .context("opening the blob store")?;
     let logs =
@@ -284,6 +288,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let server = tokio::spawn(server);
     tracing::info!(%addr, data_dir = %settings.data_dir.display(), "conveyor is serving");
     let agent = builtin_agent(settings, addr)?;
+    let status_reporter =
+        StatusReporter::spawn(engine.clone(), secrets_for_status, format!("http://{addr}"));
     Ok(RunningServer {
         addr,
         handle,
@@ -292,6 +298,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         engine,
         store,
         agent,
+        status_reporter,
     })
 }
 

@@ -752,8 +752,29 @@ pub struct Build {
     pub started_at: Option<DateTime<Utc>>,
     /// When it ended.
     pub finished_at: Option<DateTime<Utc>>,
+    /// Reports of its state to the git host its push came from, oldest first.
+    pub status_reports: Vec<StatusReport>,
     /// Stream version.
     pub version: u64,
+}
+
+/// One attempt to report a build's state to its git host.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StatusReport {
+    /// The integration reported to.
+    pub integration: String,
+    /// The state, in the host's words.
+    pub state: String,
+    /// Where it was sent.
+    pub target: String,
+    /// 1 for the first attempt at this state.
+    pub attempt: u32,
+    /// Whether the host accepted it.
+    pub delivered: bool,
+    /// The host's HTTP status.
+    pub http_status: Option<u16>,
+    /// What went wrong.
+    pub error: Option<String>,
 }
 
 impl From<BuildView> for Build {
@@ -780,6 +801,19 @@ impl From<BuildView> for Build {
             queued_at: b.tracked.created_at,
             started_at: b.started_at,
             finished_at: b.finished_at,
+            status_reports: b
+                .status_reports
+                .iter()
+                .map(|r| StatusReport {
+                    integration: r.integration.to_string(),
+                    state: r.state.clone(),
+                    target: r.target.clone(),
+                    attempt: r.attempt,
+                    delivered: r.delivered,
+                    http_status: r.http_status,
+                    error: r.error.clone(),
+                })
+                .collect(),
             version: b.tracked.version,
         }
     }

@@ -12,6 +12,7 @@ pub mod pipelines;
 pub mod process;
 pub mod rollback;
 pub mod service;
+pub mod status;
 
 pub use aggregate::{
     build::{BuildEvent, BuildState, BuildStatus},

@@ -69,6 +69,8 @@ pub struct BuildView {
     pub started_at: Option<DateTime<Utc>>,
     /// When it ended.
     pub finished_at: Option<DateTime<Utc>>,
+    /// Attempts to report its state to its git host, oldest first.
+    pub status_reports: Vec<crate::status::StatusAttempt>,
 }
 
 /// A release and where it has been deployed.
@@ -185,6 +187,13 @@ impl ReadModel {
                     .or_insert_with(|| Tracked::new(record))
                     .apply(record, &event);
             }
+        } else if stream.starts_with("status-") {
+            if let Some(crate::status::StatusEvent::BuildStatusReported(attempt)) =
+                decode(ty, &record.payload)
+                && let Some(build) = self.builds.get_mut(&attempt.build_id)
+            {
+                build.status_reports.push(attempt);
+            }
         } else if let Some(id) = stream_id(stream, "build-") {
             if let Some(event) = decode::<BuildEvent>(ty, &record.payload) {
                 self.apply_build(id, record, &event);
@@ -214,6 +223,7 @@ impl ReadModel {
             number: 0,
             started_at: None,
             finished_at: None,
+            status_reports: Vec::new(),
         });
         view.tracked.apply(record, event);
         match event {

@@ -470,8 +470,9 @@ impl Engine {
     }
 
     async fn queue_builds_for_push(&self, record: &Record) -> Result<bool, EngineError> {
-        let Some(crate::aggregate::push::PushEvent::PushReceived { push_id, report }) =
-            decode(&record.event_type, &record.payload)
+        let Some(crate::aggregate::push::PushEvent::PushReceived {
+            push_id, report, ..
+        }) = decode(&record.event_type, &record.payload)
         else {
             return Ok(false);
         };
@@ -879,6 +880,25 @@ impl Engine {
         }
     }
 
+    /// Records one attempt to report a build's state to its git host (as the workflow).
+    pub async fn record_status_attempt(
+        &self,
+        attempt: crate::status::StatusAttempt,
+    ) -> Result<(), EngineError> {
+        let stream = crate::status::status_stream(attempt.build_id);
+        let ctx = CommandContext::new(Actor::system(), None);
+        let event = crate::status::StatusEvent::BuildStatusReported(attempt);
+        self.append(
+            &ctx,
+            &stream,
+            ExpectedVersion::Any,
+            &[event],
+            EventIds::Fresh,
+        )
+        .await?;
+        Ok(())
+    }
+
     // ----- pushes and builds -----
 
     /// Records a push and waits for the workflow to queue the builds it triggers.
@@ -887,7 +907,10 @@ impl Engine {
         ctx: &CommandContext,
         report: PushReport,
     ) -> Result<(Uuid, Vec<BuildView>), EngineError> {
-        let mut pushes = self.report_delivery(ctx, None, vec![report]).await?.pushes;
+        let mut pushes = self
+            .report_delivery(ctx, None, None, vec![report])
+            .await?
+            .pushes;
         pushes
             .pop()
             .ok_or_else(|| EngineError::invalid("push", "nothing was recorded"))
@@ -901,6 +924,7 @@ impl Engine {
         &self,
         ctx: &CommandContext,
         delivery_key: Option<&str>,
+        integration: Option<IntegrationName>,
         reports: Vec<PushReport>,
     ) -> Result<Delivery, EngineError> {
         if reports.is_empty() {
@@ -914,7 +938,15 @@ impl Engine {
         let stream = push_stream(delivery);
         let mut events = Vec::with_capacity(reports.len());
         for report in reports {
-            events.extend(PushState::default().decide_receive(new_event_id(), report)?);
+            for mut event in PushState::default().decide_receive(new_event_id(), report)? {
+                if let PushEvent::PushReceived {
+                    integration: from, ..
+                } = &mut event
+                {
+                    from.clone_from(&integration);
+                }
+                events.push(event);
+            }
         }
         let ctx = CommandContext {
             correlation_id: delivery,

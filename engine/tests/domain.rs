@@ -440,7 +440,11 @@ fn receiving_a_valid_push_records_it() {
     let report = push_report("refs/heads/main", COMMIT);
     then(
         given::<PushState>(&[]).decide_receive(push_id, report.clone()),
-        vec![PushEvent::PushReceived { push_id, report }],
+        vec![PushEvent::PushReceived {
+            push_id,
+            integration: None,
+            report,
+        }],
     );
 }
 
@@ -469,6 +473,7 @@ fn receiving_the_same_push_twice_is_refused() {
     let report = push_report("refs/heads/main", COMMIT);
     let state = given::<PushState>(&[PushEvent::PushReceived {
         push_id,
+        integration: None,
         report: report.clone(),
     }]);
     then_refused(

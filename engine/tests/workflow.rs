@@ -1199,6 +1199,7 @@ async fn a_delivery_records_each_change_once_and_a_redelivery_appends_nothing() 
         .report_delivery(
             &pusher(),
             Some("bitbucket_cloud:delivery-1"),
+            None,
             changes.clone(),
         )
         .await?;
@@ -1211,7 +1212,7 @@ async fn a_delivery_records_each_change_once_and_a_redelivery_appends_nothing() 
 
     let again = world
         .engine
-        .report_delivery(&pusher(), Some("bitbucket_cloud:delivery-1"), changes)
+        .report_delivery(&pusher(), Some("bitbucket_cloud:delivery-1"), None, changes)
         .await?;
     assert!(again.duplicate);
     assert_eq!(again.id, first.id);

@@ -195,7 +195,12 @@ pub async fn receive_hook(
         } => {
             let recorded = state
                 .engine
-                .report_delivery(&ctx, Some(&key(&delivery_id)), changes)
+                .report_delivery(
+                    &ctx,
+                    Some(&key(&delivery_id)),
+                    Some(integration.name.clone()),
+                    changes,
+                )
                 .await?;
             HttpResponse::Accepted().json(HookAccepted {
                 delivery_id,

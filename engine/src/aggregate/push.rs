@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Aggregate, refuse};
-use crate::error::DomainError;
+use crate::{error::DomainError, names::IntegrationName};
 
 /// What a push reports, normalised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,11 +103,18 @@ impl PushReport {
 /// Events of `push-<uuid>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "payload")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "events are decoded one at a time; boxing would only cost an allocation"
+)]
 pub enum PushEvent {
     /// A push was reported.
     PushReceived {
         /// The push's id.
         push_id: Uuid,
+        /// The git host integration whose webhook reported it (none for the API).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        integration: Option<IntegrationName>,
         /// What was pushed.
         #[serde(flatten)]
         report: PushReport,
@@ -129,6 +136,8 @@ pub enum PushEvent {
 pub struct PushState {
     /// Set once received.
     pub report: Option<PushReport>,
+    /// The integration whose webhook reported it.
+    pub integration: Option<IntegrationName>,
 }
 
 impl Aggregate for PushState {
@@ -136,8 +145,13 @@ impl Aggregate for PushState {
 
     fn evolve(self, event: &PushEvent) -> Self {
         match event {
-            PushEvent::PushReceived { report, .. } => Self {
+            PushEvent::PushReceived {
+                report,
+                integration,
+                ..
+            } => Self {
                 report: Some(report.clone()),
+                integration: integration.clone(),
             },
             PushEvent::DeliveryIgnored { .. } => self,
         }
@@ -171,6 +185,10 @@ impl PushState {
         if report.git_ref.trim().is_empty() {
             return refuse("invalid-ref", "ref must not be empty");
         }
-        Ok(vec![PushEvent::PushReceived { push_id, report }])
+        Ok(vec![PushEvent::PushReceived {
+            push_id,
+            integration: None,
+            report,
+        }])
     }
 }
