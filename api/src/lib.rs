@@ -17,4 +17,5 @@ pub mod routes;
 pub mod secrets;
 pub mod server;
 pub mod status_out;
+pub mod subscriptions;
 pub mod wire;

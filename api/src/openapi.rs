@@ -33,6 +33,8 @@ use crate::routes::*;
         logs::append_job_log, logs::get_build_log, logs::get_deployment_log,
         integrations::create_integration, integrations::list_integrations,
         integrations::get_integration, hooks::receive_hook,
+        subscriptions::create_subscription, subscriptions::list_subscriptions,
+        subscriptions::get_subscription, subscriptions::replay_subscription,
         events::list_events, events::verify_events, events::stream_events,
     ),
     modifiers(&BearerAuth),
@@ -46,6 +48,7 @@ use crate::routes::*;
         (name = "artifacts", description = "Build outputs, stored by SHA-256"),
         (name = "integrations", description = "Git hosts: webhooks in, build statuses out"),
         (name = "hooks", description = "Webhooks from git hosts, authenticated by their signatures"),
+        (name = "subscriptions", description = "The log's events as signed webhooks to other systems"),
         (name = "events", description = "The event log, for auditors"),
         (name = "operations", description = "Health and metrics"),
     )

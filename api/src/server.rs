@@ -29,6 +29,7 @@ use crate::{
     routes::{self, RequestId},
     secrets::Secrets,
     status_out::StatusReporter,
+    subscriptions::SubscriptionDeliveries,
 };
 
 /// File name of the SQLite event log in the data directory.
@@ -57,6 +58,8 @@ pub struct AppState {
     pub max_artifact_bytes: u64,
     /// Job logs, in `<data_dir>/logs`.
     pub logs: LogStore,
+    /// The event subscriptions' delivery workers.
+    pub subscriptions: SubscriptionDeliveries,
     /// Becomes true when the server starts shutting down, so that endless responses (the
     /// event stream) end instead of holding the graceful shutdown for its whole timeout.
     pub shutting_down: tokio::sync::watch::Receiver<bool>,
@@ -113,6 +116,10 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
                 .app_data(web::PayloadConfig::new(hooks::MAX_HOOK_BODY))
                 .route(web::post().to(hooks::receive_hook)),
         )
+        .service(subscriptions::create_subscription)
+        .service(subscriptions::list_subscriptions)
+        .service(subscriptions::get_subscription)
+        .service(subscriptions::replay_subscription)
         .service(events::list_events)
         .service(events::verify_events)
         .service(events::stream_events);
@@ -151,6 +158,7 @@ pub struct RunningServer {
     store: Arc<dyn EventStore>,
     agent: Option<AgentHandle>,
     status_reporter: StatusReporter,
+    subscriptions: SubscriptionDeliveries,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -192,6 +200,7 @@ impl RunningServer {
         self.handle.stop(true).await;
         let _ = self.server.await;
         self.status_reporter.stop().await;
+        self.subscriptions.stop().await;
         finish(self.engine, self.store).await;
     }
 }
@@ -234,8 +243,10 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let metrics = Arc::new(Metrics::new());
     let idempotency = Idempotency::new(store.clone()).sealed_with(secrets.clone());
     let (shutting_down, shutdown_signal) = tokio::sync::watch::channel(false);
+    let subscriptions = SubscriptionDeliveries::start(engine.clone(), secrets.clone())?;
     let state = web::Data::new(AppState {
         engine: engine.clone(),
+        subscriptions: subscriptions.clone(),
         secrets,
         metrics: metrics.clone(),
         lease_duration,
@@ -299,6 +310,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         store,
         agent,
         status_reporter,
+        subscriptions,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The API's integration tests: each starts the real server on port 0 over a fresh temporary
 //! data directory and drives it over HTTP, as external UIs, bots, agents and auditors do.
 
+#[expect(dead_code, reason = "each test binary uses part of the shared harness")]
 mod support;
 
 use futures_util::StreamExt;

@@ -5,73 +5,8 @@
 #[expect(dead_code, reason = "each test binary uses part of the shared harness")]
 mod support;
 
-use std::sync::{Arc, Mutex};
-
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
-use support::{TestApp, eventually, spawn_app};
-
-/// What the stand-in host received.
-#[derive(Debug, Clone)]
-struct Received {
-    path: String,
-    authorization: Option<String>,
-    body: Value,
-}
-
-/// A git host stand-in: records every request; answers 500 to the first `failures` of them.
-struct StandIn {
-    url: String,
-    received: Arc<Mutex<Vec<Received>>>,
-    handle: actix_web::dev::ServerHandle,
-}
-
-impl StandIn {
-    async fn start(failures: usize) -> StandIn {
-        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let log = received.clone();
-        let server = HttpServer::new(move || {
-            let log = log.clone();
-            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-                let log = log.clone();
-                async move {
-                    let mut log = log.lock().unwrap();
-                    log.push(Received {
-                        path: req.path().to_owned(),
-                        authorization: req
-                            .headers()
-                            .get("authorization")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_owned),
-                        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-                    });
-                    if log.len() <= failures {
-                        HttpResponse::InternalServerError().body("host is down")
-                    } else {
-                        HttpResponse::Created().json(json!({"ok": true}))
-                    }
-                }
-            }))
-        })
-        .workers(1)
-        .disable_signals()
-        .bind("127.0.0.1:0")
-        .unwrap();
-        let url = format!("http://{}", server.addrs()[0]);
-        let server = server.run();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
-        StandIn {
-            url,
-            received,
-            handle,
-        }
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
-    }
-}
+use support::{StandIn, TestApp, eventually, spawn_app};
 
 async fn github_push(app: &TestApp, stand_in: &StandIn) -> String {
     app.post(

@@ -21,6 +21,7 @@ use crate::{
         project::{ProjectEvent, ProjectState, ResolvedVariable, resolve_variables},
         push::{PushEvent, PushState},
         release::{ReleaseEvent, ReleaseSnapshot, ReleaseState},
+        subscription::{SubscriptionEvent, SubscriptionState},
     },
     names::{EnvironmentName, IntegrationName, ProjectName},
 };
@@ -116,6 +117,8 @@ pub struct ReadModel {
     pub environments: BTreeMap<EnvironmentName, Tracked<EnvironmentState>>,
     /// Projects by name.
     pub projects: BTreeMap<ProjectName, Tracked<ProjectState>>,
+    /// Event subscriptions by id.
+    pub subscriptions: BTreeMap<Uuid, Tracked<SubscriptionState>>,
     /// Git host integrations by name.
     pub integrations: BTreeMap<IntegrationName, Tracked<IntegrationState>>,
     /// Pushes by id.
@@ -184,6 +187,13 @@ impl ReadModel {
                 let IntegrationEvent::IntegrationCreated { spec } = &event;
                 self.integrations
                     .entry(spec.name.clone())
+                    .or_insert_with(|| Tracked::new(record))
+                    .apply(record, &event);
+            }
+        } else if let Some(id) = stream_id(stream, "subscription-") {
+            if let Some(event) = decode::<SubscriptionEvent>(ty, &record.payload) {
+                self.subscriptions
+                    .entry(id)
                     .or_insert_with(|| Tracked::new(record))
                     .apply(record, &event);
             }

@@ -899,6 +899,57 @@ impl Engine {
         Ok(())
     }
 
+    // ----- event subscriptions -----
+
+    /// Creates a subscription; it receives events committed after this moment.
+    pub async fn create_subscription(
+        &self,
+        ctx: &CommandContext,
+        spec: crate::aggregate::subscription::SubscriptionSpec,
+    ) -> Result<Tracked<crate::aggregate::subscription::SubscriptionState>, EngineError> {
+        use crate::aggregate::subscription::SubscriptionState;
+        let id = spec.id;
+        self.execute::<SubscriptionState>(ctx, &format!("subscription-{id}"), None, |state| {
+            Ok(state.decide_create(spec.clone())?)
+        })
+        .await?;
+        self.get_subscription(id)
+    }
+
+    /// Records a request to deliver history again from `from`.
+    pub async fn replay_subscription(
+        &self,
+        ctx: &CommandContext,
+        id: Uuid,
+        from: u64,
+    ) -> Result<(), EngineError> {
+        use crate::aggregate::subscription::SubscriptionState;
+        self.get_subscription(id)?;
+        self.execute::<SubscriptionState>(ctx, &format!("subscription-{id}"), None, |state| {
+            Ok(state.decide_replay(from)?)
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// One subscription.
+    pub fn get_subscription(
+        &self,
+        id: Uuid,
+    ) -> Result<Tracked<crate::aggregate::subscription::SubscriptionState>, EngineError> {
+        self.read(|m| m.subscriptions.get(&id).cloned())
+            .ok_or_else(|| EngineError::not_found("subscription", id))
+    }
+
+    /// Every subscription, oldest first.
+    pub fn list_subscriptions(
+        &self,
+    ) -> Vec<Tracked<crate::aggregate::subscription::SubscriptionState>> {
+        let mut all: Vec<_> = self.read(|m| m.subscriptions.values().cloned().collect());
+        all.sort_by_key(|s| s.position);
+        all
+    }
+
     // ----- pushes and builds -----
 
     /// Records a push and waits for the workflow to queue the builds it triggers.

@@ -13,6 +13,7 @@ pub mod logs;
 pub mod operations;
 pub mod projects;
 pub mod releases;
+pub mod subscriptions;
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, http::header};
 use conveyor_engine::{Actor, CommandContext, EngineError};
@@ -96,6 +97,8 @@ const INVALID_INPUT_CODES: &[&str] = &[
     "rejection-needs-reason",
     "project-rename",
     "invalid-pipelines",
+    "invalid-subscription",
+    "invalid-integration",
 ];
 
 impl From<EngineError> for ApiError {

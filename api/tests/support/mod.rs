@@ -672,3 +672,88 @@ impl TestApp {
         }
     }
 }
+
+/// What the stand-in host received.
+/// A request the stand-in received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The request path.
+    pub path: String,
+    /// The Authorization header.
+    pub authorization: Option<String>,
+    /// All headers, lowercase names.
+    pub headers: Vec<(String, String)>,
+    /// The body as JSON.
+    pub body: Value,
+    /// The body as bytes.
+    pub raw: Vec<u8>,
+}
+
+/// A real HTTP server on loopback standing in for a third party (a git host, a webhook
+/// consumer): records every request; answers 500 to the first `failures` of them.
+pub struct StandIn {
+    /// Its base URL.
+    pub url: String,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    /// Stops it.
+    pub handle: actix_web::dev::ServerHandle,
+}
+
+impl StandIn {
+    /// Starts it on a free loopback port.
+    pub async fn start(failures: usize) -> StandIn {
+        let received: std::sync::Arc<std::sync::Mutex<Vec<Received>>> = Default::default();
+        let log = received.clone();
+        let server = actix_web::HttpServer::new(move || {
+            let log = log.clone();
+            actix_web::App::new().default_service(actix_web::web::to(
+                move |req: actix_web::HttpRequest, body: actix_web::web::Bytes| {
+                    let log = log.clone();
+                    async move {
+                        let mut log = log.lock().unwrap();
+                        log.push(Received {
+                            path: req.path().to_owned(),
+                            authorization: req
+                                .headers()
+                                .get("authorization")
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_owned),
+                            headers: req
+                                .headers()
+                                .iter()
+                                .filter_map(|(k, v)| {
+                                    Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned()))
+                                })
+                                .collect(),
+                            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+                            raw: body.to_vec(),
+                        });
+                        if log.len() <= failures {
+                            actix_web::HttpResponse::InternalServerError().body("host is down")
+                        } else {
+                            actix_web::HttpResponse::Created().json(json!({"ok": true}))
+                        }
+                    }
+                },
+            ))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let url = format!("http://{}", server.addrs()[0]);
+        let server = server.run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        StandIn {
+            url,
+            received,
+            handle,
+        }
+    }
+
+    /// What it received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}

@@ -9,6 +9,7 @@ pub mod job;
 pub mod project;
 pub mod push;
 pub mod release;
+pub mod subscription;
 
 use serde::{Serialize, de::DeserializeOwned};
 
