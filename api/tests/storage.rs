@@ -107,7 +107,8 @@ async fn an_uploaded_artifact_downloads_byte_for_byte_and_is_stored_once() {
         assert_eq!(download.header("etag"), Some(format!("\"{sha}\"")));
         assert_eq!(
             download.header("cache-control").as_deref(),
-            Some("public, max-age=31536000, immutable")
+            Some("private, max-age=31536000, immutable"),
+            "an answer that needs a token must not be kept by shared caches"
         );
     }
     let cached = app
@@ -292,6 +293,42 @@ async fn an_artifact_must_be_uploaded_before_it_is_reported() {
         .await
         .expect(200);
     assert_eq!(build["artifacts"][0]["sha256"], sha);
+}
+
+#[actix_web::test]
+async fn an_artifact_name_that_leaves_the_deployments_directory_is_refused() {
+    let app = spawn_app().await;
+    let job = started_build(&app, "artifact names").await;
+    let content = b"the build's output".to_vec();
+    let sha = sha256_hex(&content);
+    app.upload_artifact(&content).await;
+    for name in [
+        "../../x",
+        "/etc/cron.d/evil",
+        "dist/../../x",
+        "..",
+        "dist\\..\\x",
+        "dist/a\u{0}b",
+        "  ",
+        "",
+    ] {
+        let report = json!({"name": name, "sha256": sha, "size": content.len()});
+        let problem = app
+            .report(&job, "artifacts", report)
+            .await
+            .expect_problem_type(422, "validation");
+        assert_eq!(problem["field"], "name", "{name:?}: {problem}");
+    }
+    let build_id = job["job_id"].as_str().unwrap();
+    let build = app
+        .get(&format!("/api/v1/builds/{build_id}"), &app.admin())
+        .await
+        .expect(200);
+    assert_eq!(build["artifacts"], json!([]), "{build}");
+    for name in ["dist/out.bin", "./out.bin", "dist/..hidden", "v1..2.tar"] {
+        let report = json!({"name": name, "sha256": sha, "size": content.len()});
+        app.report(&job, "artifacts", report).await.expect(200);
+    }
 }
 
 #[actix_web::test]
@@ -605,4 +642,92 @@ async fn per_environment_secrets_are_masked_too() {
         stored.contains(r#""text":"******** / ********""#),
         "{stored}"
     );
+}
+
+/// A multi-line secret (a PEM key) is masked line by line as well as whole, in the log and in
+/// the failure reason an agent reports, which goes into the event log for good.
+#[actix_web::test]
+async fn no_line_of_a_multi_line_secret_reaches_the_log_or_the_events() {
+    const KEY: &str = "-----BEGIN PRIVATE KEY-----\n\
+                       MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n\
+                       VJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDu\n\
+                       ictBXxKGUf1q\n\
+                       -----END PRIVATE KEY-----\n";
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    let mut definition = support::project_definition("shop", &[("dev", true)]);
+    definition["variables"] = json!([{"name": "TLS_KEY", "value": KEY, "sensitive": true}]);
+    app.post("/api/v1/projects", &app.admin(), &definition)
+        .await
+        .expect(201);
+    app.build_release(&commit("multi-line secret"), "1.0.1")
+        .await;
+    let job = app.lease_eventually("agent-1").await;
+    assert_eq!(job["kind"], "deployment", "{job}");
+    assert_eq!(
+        job["variables"][0]["value"], KEY,
+        "the agent gets the key in clear"
+    );
+    app.report(&job, "start", json!({})).await.expect(200);
+
+    // What an agent that masks nothing sends: the key printed line by line, then whole.
+    let mut lines: Vec<Value> = KEY
+        .lines()
+        .map(|line| log_line("roll-out", "stdout", &format!("+ {line}")))
+        .collect();
+    lines.push(log_line("roll-out", "stderr", KEY));
+    app.report(&job, "log", json!({ "lines": lines }))
+        .await
+        .expect(204);
+    let step = json!({"name": "roll-out", "outcome": "failed", "exit_code": 1});
+    app.report(&job, "steps", step).await.expect(200);
+    let reason = format!("step \"roll-out\" exited with code 1; last lines:\n{KEY}");
+    let done = app
+        .report(
+            &job,
+            "complete",
+            json!({"outcome": "failed", "reason": reason}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(done["status"], "failed", "{done}");
+
+    let secret_lines: Vec<&str> = KEY.lines().map(str::trim).collect();
+    let leaked = |what: &str, text: &str| {
+        for line in &secret_lines {
+            assert!(!text.contains(line), "{what} holds {line:?}");
+        }
+    };
+    let deployment_id = job["job_id"].as_str().unwrap();
+    let log = app
+        .get(
+            &format!("/api/v1/deployments/{deployment_id}/log"),
+            &app.token("reader", "read"),
+        )
+        .await;
+    assert_eq!(log.status.as_u16(), 200);
+    leaked("the log", &log.text());
+    assert!(
+        log.text().contains("roll-out stdout | + ********"),
+        "{}",
+        log.text()
+    );
+    let events = serde_json::to_string(&app.all_events().await).unwrap();
+    leaked("the events", &events);
+    let failed = app.events_of_type("DeploymentFailed").await;
+    assert_eq!(failed.len(), 1, "{events}");
+    assert!(
+        failed[0].to_string().contains("last lines:\\n********"),
+        "the reason is kept, masked: {}",
+        failed[0]
+    );
+    let deployment = app.deployment(deployment_id).await;
+    leaked("the deployment", &deployment.to_string());
+    for file in files_under(app.dir.path()) {
+        let bytes = std::fs::read(&file).unwrap();
+        leaked(
+            &file.display().to_string(),
+            &String::from_utf8_lossy(&bytes),
+        );
+    }
 }

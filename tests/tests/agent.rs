@@ -1,6 +1,7 @@
 //! The agent, end to end: real `conveyor serve` and `conveyor agent` processes build a real git
 //! repository with real shell steps; an agent killed mid-build is replaced; a failing step
-//! fails the build; a cancel kills the running step's processes.
+//! fails the build; a cancel kills the running step's processes; a process that escaped the
+//! step's group does not wedge the agent.
 
 use std::{
     path::{Path, PathBuf},
@@ -163,6 +164,16 @@ fn unique() -> String {
         .unwrap()
         .subsec_nanos();
     format!("{}{nanos}", std::process::id())
+}
+
+/// Kills, when dropped, the processes whose command line contains the marker (processes a
+/// test let escape on purpose), even when the test failed.
+struct KillOnDrop(String);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("pkill").args(["-f", &self.0]).output();
+    }
 }
 
 #[test]
@@ -383,4 +394,54 @@ fn the_plan_can_come_from_the_repositorys_pipelines_document() {
     .unwrap();
     assert_eq!(status, 200);
     assert_eq!(bytes, "built-by-pipelines\n");
+}
+
+/// A step that times out while a process it started outside its group (`setsid`) still holds
+/// its output open fails on time, and the agent's one slot takes the next job.
+#[test]
+fn a_process_escaping_the_steps_group_does_not_wedge_the_agent() {
+    let conveyor = Conveyor::new(ServerProcess::start_with_agent);
+    let (repo, commit) = repository(conveyor.dir.path());
+    let marker = format!("sleep 300.{}", unique());
+    let _escaped = KillOnDrop(marker.clone());
+    let wedged = conveyor.push_build(
+        "app",
+        &repo.display().to_string(),
+        &commit,
+        json!([{
+            "name": "wedge",
+            "script": format!("echo started\nsetsid {marker} &\nsleep 600"),
+            "timeout_seconds": 1,
+        }]),
+    );
+    // About a second of step, two of grace for its output, and the reports (3.6 s here): a
+    // reader of the output left running would hold the job up until the agent gives up on
+    // its log shipper, 10 s later.
+    let build = eventually(
+        "the timed-out build to fail",
+        Duration::from_secs(10),
+        || {
+            let build = conveyor.build(&wedged);
+            matches!(
+                build["status"].as_str(),
+                Some("succeeded" | "failed" | "cancelled")
+            )
+            .then_some(build)
+        },
+    );
+    assert_eq!(build["status"], "failed", "{build}");
+    let reason = build["reason"].as_str().expect("a reason");
+    assert!(reason.contains("timed out after 1 s"), "{reason}");
+    assert!(reason.contains("started"), "{reason}");
+
+    // The built-in agent runs one job at a time: the next build runs only if the slot is free.
+    let (second_repo, second_commit) = repository(&conveyor.dir.path().join("second"));
+    let next = conveyor.push_build(
+        "next",
+        &second_repo.display().to_string(),
+        &second_commit,
+        json!([{"name": "quick", "script": "echo fine"}]),
+    );
+    let next = conveyor.build_ends(&next);
+    assert_eq!(next["status"], "succeeded", "{next}");
 }

@@ -21,6 +21,9 @@ const BATCH_PERIOD: Duration = Duration::from_millis(250);
 pub const TAIL_LINES: usize = 10;
 /// What a sensitive value is replaced with.
 const MASK: &str = "********";
+/// Lines of a multi-line value shorter than this (trimmed) are not masked on their own:
+/// masking `}` or `--` would garble every line while hiding nothing.
+const MIN_MASKED_LINE_LEN: usize = 3;
 
 /// Replaces sensitive values in text.
 #[derive(Clone, Default)]
@@ -37,11 +40,28 @@ impl std::fmt::Debug for Masker {
 
 impl Masker {
     /// A masker of `values` (empty values are ignored: masking them would mask everything).
+    ///
+    /// A value spanning several lines (a PEM key) is masked whole and line by line: output is
+    /// captured line by line, so printed whole it reaches the log as separate lines, none of
+    /// which contains the whole value. Each line is masked trimmed, if it has at least
+    /// [`MIN_MASKED_LINE_LEN`] bytes.
     pub fn new(values: impl IntoIterator<Item = String>) -> Masker {
-        let mut values: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-        values.dedup();
-        Masker { values }
+        let mut masked: Vec<String> = Vec::new();
+        for value in values.into_iter().filter(|v| !v.is_empty()) {
+            if value.contains(['\n', '\r']) {
+                masked.extend(
+                    value
+                        .lines()
+                        .map(str::trim)
+                        .filter(|line| line.len() >= MIN_MASKED_LINE_LEN)
+                        .map(str::to_owned),
+                );
+            }
+            masked.push(value);
+        }
+        masked.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        masked.dedup();
+        Masker { values: masked }
     }
 
     /// `text` with every sensitive value replaced.
@@ -220,5 +240,25 @@ mod tests {
             "user=admin ******** ********"
         );
         assert_eq!(masker.mask("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn masks_each_line_of_a_multi_line_value_and_the_value_whole() {
+        let key = "-----BEGIN PRIVATE KEY-----\r\n  MIIEvQIBADANBgkqhkiG9w0BAQEFAASC  \n\
+                   ab\nc2VjcmV0LWtleS1ib2R5\n-----END PRIVATE KEY-----\n";
+        let masker = Masker::new([key.to_owned()]);
+        // Printed by a step, captured line by line.
+        for line in key.lines() {
+            let masked = masker.mask(&format!("key: {line}"));
+            if line.trim().len() >= MIN_MASKED_LINE_LEN {
+                assert!(!masked.contains(line.trim()), "{masked:?}");
+                assert!(masked.contains(MASK), "{masked:?}");
+            } else {
+                assert_eq!(masked, format!("key: {line}"), "short lines stay");
+            }
+        }
+        // Quoted whole.
+        assert_eq!(masker.mask(&format!("<{key}>")), format!("<{MASK}>"));
+        assert_eq!(masker.mask("about 'ab'"), "about 'ab'");
     }
 }

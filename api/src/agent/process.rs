@@ -15,6 +15,9 @@ use super::{client::LogStream, output::JobOutput};
 /// Lines longer than this are split.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
+/// How long the output is still read once the step ended and its group was killed.
+const PIPE_GRACE: Duration = Duration::from_secs(2);
+
 /// Environment variables of the agent that its jobs must not see.
 const WITHHELD_VARIABLES: &[&str] = &[
     "CONVEYOR_AGENT_TOKEN",
@@ -77,7 +80,9 @@ pub enum ProcessExit {
 
 /// Runs `spec`, writing its output as lines of `step` to `output`, until it exits, times out
 /// or `abort` fires. Whatever way it ends, every process left in its group is killed, so
-/// nothing a step started in the background outlives it.
+/// nothing a step started in the background outlives it; output still unread
+/// [`PIPE_GRACE`] later is given up, so that a process which left the group does not hold
+/// the step (and the job's output) open.
 pub async fn run(
     spec: &ProcessSpec,
     step: &str,
@@ -151,17 +156,25 @@ pub async fn run(
     }
     let _ = child.kill().await;
     // The pipes close once every process of the group is gone; a grandchild that left the
-    // group (setsid) may hold them open, so do not wait for it forever.
-    for pump in pumps.into_iter().flatten() {
-        if tokio::time::timeout(Duration::from_secs(5), pump)
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                step,
-                "a process outside the step's group still holds its output open"
-            );
+    // group (setsid) may hold them open for ever. Past the grace the readers are aborted,
+    // not merely left behind: each holds a clone of the job's output, and the job's log
+    // shipper (which the job awaits before it reports) ends only when every clone is gone.
+    let grace = tokio::time::Instant::now() + PIPE_GRACE;
+    let mut held_open = false;
+    for mut pump in pumps.into_iter().flatten() {
+        if tokio::time::timeout_at(grace, &mut pump).await.is_err() {
+            pump.abort();
+            // Returns at once: the reader is cancelled at its next await.
+            let _ = pump.await;
+            held_open = true;
         }
+    }
+    if held_open {
+        tracing::warn!(
+            step,
+            "a process outside the step's group still holds its output open; the rest of \
+             its output is not captured"
+        );
     }
     exit
 }
@@ -223,6 +236,10 @@ mod tests {
     };
 
     fn output() -> JobOutput {
+        output_and_shipper().0
+    }
+
+    fn output_and_shipper() -> (JobOutput, tokio::task::JoinHandle<()>) {
         // Nothing listens there: shipping fails quietly, the tail is what the tests read.
         let client = AgentClient::new("http://127.0.0.1:9", "token", "test").unwrap();
         let job: Assignment = serde_json::from_value(serde_json::json!({
@@ -231,7 +248,7 @@ mod tests {
             "lease": {"lease_id": uuid::Uuid::nil(), "expires_at": "2030-01-01T00:00:00Z"},
         }))
         .unwrap();
-        JobOutput::start(client, job, Masker::new(["s3cret".to_owned()])).0
+        JobOutput::start(client, job, Masker::new(["s3cret".to_owned()]))
     }
 
     fn spec(script: &str, timeout: Duration) -> ProcessSpec {
@@ -312,5 +329,45 @@ mod tests {
             matches!(exit, ProcessExit::Aborted(ref r) if r == "cancelled"),
             "{exit:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_process_that_left_the_group_does_not_hold_the_step_open() {
+        let (output, shipper) = output_and_shipper();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        // Digits no other run uses, to find the escaped process afterwards.
+        let marker = format!("sleep 300.{}{nanos}", std::process::id());
+        // It leaves the group, so killing the group spares it, and it keeps the pipes open.
+        let script = format!("echo started; setsid {marker} & sleep 600");
+        let (_abort, mut aborted) = watch::channel(None);
+        let started = std::time::Instant::now();
+        let exit = tokio::time::timeout(
+            Duration::from_secs(20),
+            run(
+                &spec(&script, Duration::from_secs(1)),
+                "s",
+                &output,
+                &mut aborted,
+            ),
+        )
+        .await;
+        let elapsed = started.elapsed();
+        let tail = output.tail();
+        drop(output);
+        // The job's shipper ends once the output is dropped: no reader still holds a clone.
+        let shipped = tokio::time::timeout(Duration::from_secs(10), shipper).await;
+        let _ = std::process::Command::new("pkill")
+            .args(["-f", &marker])
+            .status();
+        let exit = exit.expect("the step ended");
+        assert!(matches!(exit, ProcessExit::TimedOut), "{exit:?}");
+        assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}");
+        assert!(tail.contains(&"started".to_owned()), "{tail:?}");
+        shipped
+            .expect("the shipper ended: nothing holds the job's output")
+            .unwrap();
     }
 }

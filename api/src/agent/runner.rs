@@ -31,6 +31,11 @@ const PIPELINES_FILE: &str = "bitbucket-pipelines.yml";
 const KEPT_FAILURES: usize = 5;
 /// The name artifact transfers are logged under.
 const ARTIFACTS_STEP: &str = "artifacts";
+/// How long a job's last lines may take to reach the server before the job is reported
+/// without them (the log is a convenience; the report and the agent's slot are not).
+const FINAL_FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the log shipper may take to end once the job's output is dropped.
+const SHIPPER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How a job ended on this agent.
 #[derive(Debug)]
@@ -78,14 +83,27 @@ pub async fn run_job(
             .filter(|v| v.sensitive)
             .map(|v| v.value.clone()),
     );
-    let (output, shipper) = JobOutput::start(client.clone(), job.clone(), masker);
+    let (output, mut shipper) = JobOutput::start(client.clone(), job.clone(), masker);
     let dir = workdir.join(format!("{}-{}", id, job.lease.attempt));
 
     let end = execute(&client, &job, &dir, &output, aborted).await;
 
-    output.flush().await;
+    if tokio::time::timeout(FINAL_FLUSH_TIMEOUT, output.flush())
+        .await
+        .is_err()
+    {
+        tracing::warn!(job = %id, "the job's last log lines could not be sent in time");
+    }
     drop(output);
-    let _ = shipper.await;
+    // The shipper ends once every clone of the output is dropped; should one survive
+    // somewhere, the job is reported (and its slot freed) all the same.
+    if tokio::time::timeout(SHIPPER_TIMEOUT, &mut shipper)
+        .await
+        .is_err()
+    {
+        shipper.abort();
+        tracing::warn!(job = %id, "the job's log shipper did not end; stopped it");
+    }
     keeper.abort();
     watcher.abort();
     stopper.abort();
@@ -417,9 +435,16 @@ fn with_tail(reason: String, tail: &[String]) -> String {
 }
 
 /// The regular files matching the steps' artifact globs, by name relative to `dir`.
+///
+/// A match that resolves outside `dir` fails the build: the checkout is the repository's to
+/// shape, and a committed symlink (`dist -> /etc`, or a file linking out) must not make the
+/// agent upload its host's files.
 fn collect_artifacts(dir: &Path, steps: &[Step]) -> Result<BTreeMap<String, PathBuf>, String> {
     let mut found = BTreeMap::new();
     let root = glob::Pattern::escape(&dir.to_string_lossy());
+    let canonical_dir = dir
+        .canonicalize()
+        .map_err(|error| format!("resolving the checkout {}: {error}", dir.display()))?;
     for step in steps {
         for pattern in &step.artifacts {
             let invalid = |why: &str| {
@@ -436,15 +461,30 @@ fn collect_artifacts(dir: &Path, steps: &[Step]) -> Result<BTreeMap<String, Path
             let mut matched = 0;
             for path in paths {
                 let path = path.map_err(|error| format!("reading the checkout: {error}"))?;
-                // Only regular files: a symlink could point outside the checkout.
-                let is_file =
-                    std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
-                if !is_file {
-                    continue;
-                }
                 let Ok(relative) = path.strip_prefix(dir) else {
                     continue;
                 };
+                // Every component resolved, not only the last: any of them may be a symlink.
+                let resolved = match path.canonicalize() {
+                    Ok(resolved) => resolved,
+                    // A dangling symlink names no file.
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(error) => {
+                        return Err(format!("resolving {}: {error}", relative.display()));
+                    }
+                };
+                if !resolved.starts_with(&canonical_dir) {
+                    return Err(format!(
+                        "artifact glob \"{pattern}\" of step \"{}\" matched {}, which resolves \
+                         outside the checkout (to {}) through a symbolic link",
+                        step.name,
+                        relative.display(),
+                        resolved.display()
+                    ));
+                }
+                if !std::fs::metadata(&resolved).is_ok_and(|m| m.file_type().is_file()) {
+                    continue;
+                }
                 let name = relative
                     .components()
                     .map(|c| c.as_os_str().to_string_lossy())
@@ -659,7 +699,6 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("dist/sub")).unwrap();
         std::fs::write(dir.path().join("dist/a.txt"), "a").unwrap();
         std::fs::write(dir.path().join("dist/sub/b.txt"), "b").unwrap();
-        std::os::unix::fs::symlink("/etc/hostname", dir.path().join("dist/link.txt")).unwrap();
         let step = |globs: &[&str]| Step {
             name: "build".into(),
             script: String::new(),
@@ -675,5 +714,40 @@ mod tests {
         let error = collect_artifacts(dir.path(), &[step(&["out/*.jar"])]).unwrap_err();
         assert!(error.contains("matched no file"), "{error}");
         assert!(collect_artifacts(dir.path(), &[step(&["../*"])]).is_err());
+    }
+
+    #[test]
+    fn a_match_resolving_outside_the_checkout_fails_the_build() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("hostname"), "the agent's host").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let checkout = dir.path().join("checkout");
+        std::fs::create_dir_all(checkout.join("inside")).unwrap();
+        std::fs::write(checkout.join("inside/a.txt"), "a").unwrap();
+        // Committed symlinks: a directory and a file pointing out, and links that stay in.
+        std::os::unix::fs::symlink(outside.path(), checkout.join("dist")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("hostname"), checkout.join("out.txt"))
+            .unwrap();
+        std::os::unix::fs::symlink("inside", checkout.join("also")).unwrap();
+        std::os::unix::fs::symlink("nowhere", checkout.join("inside/dangling.txt")).unwrap();
+        let step = |globs: &[&str]| Step {
+            name: "build".into(),
+            script: String::new(),
+            artifacts: globs.iter().map(|g| (*g).to_owned()).collect(),
+            environment: BTreeMap::new(),
+            timeout_seconds: None,
+        };
+        for glob in ["dist/hostname", "dist/*", "out.txt", "*.txt"] {
+            let error = collect_artifacts(&checkout, &[step(&[glob])]).unwrap_err();
+            assert!(
+                error.contains("outside the checkout") && error.contains(glob),
+                "{glob}: {error}"
+            );
+        }
+        let found = collect_artifacts(&checkout, &[step(&["also/*.txt", "inside/*"])]).unwrap();
+        assert_eq!(
+            found.keys().collect::<Vec<_>>(),
+            ["also/a.txt", "inside/a.txt"]
+        );
     }
 }

@@ -318,6 +318,9 @@ pub async fn report_artifact(
 ) -> Result<HttpResponse, ApiError> {
     principal.require("agent")?;
     let body = body.into_inner();
+    // Deployments write the artifact under its name: it must stay inside their directory,
+    // whatever agent reported it.
+    super::artifacts::check_artifact_name(&body.name)?;
     // The release will promise these bytes to every deployment: they must be stored first.
     let digest = super::artifacts::parse_digest(&body.sha256)?;
     match state
@@ -380,13 +383,21 @@ pub async fn complete_job(
     path: web::Path<Uuid>,
     body: web::Json<CompleteRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    principal.require("agent")?;
     let body = body.into_inner();
     let failure = match body.outcome {
         JobOutcome::Succeeded => None,
-        JobOutcome::Failed => Some(
-            body.reason
-                .unwrap_or_else(|| "the agent reported a failure".into()),
-        ),
+        JobOutcome::Failed => {
+            let reason = body
+                .reason
+                .unwrap_or_else(|| "the agent reported a failure".into());
+            // The reason goes into the event log, which cannot be scrubbed: mask it as the
+            // job's log lines are, whatever agent sent it (it quotes the step's last lines).
+            Some(super::logs::mask(
+                &reason,
+                &super::logs::secret_values(&state, *path),
+            ))
+        }
     };
     run_job_command(
         &principal,

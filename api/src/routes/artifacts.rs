@@ -27,6 +27,26 @@ pub fn parse_digest(raw: &str) -> Result<Sha256Digest, ApiError> {
     Sha256Digest::parse(raw).map_err(|err| ApiError::validation("sha256", err.to_string()))
 }
 
+/// Checks the name of an artifact an agent reports: deployments write the artifact under this
+/// relative path, so it must name a place inside their work directory. An empty or absolute
+/// name, a `..` component, a backslash or a NUL is a 422 on field `name`.
+pub fn check_artifact_name(name: &str) -> Result<(), ApiError> {
+    let refusal = if name.trim().is_empty() {
+        "an artifact name must not be empty"
+    } else if name.starts_with('/') {
+        "an artifact name must be a relative path, not an absolute one"
+    } else if name.contains('\\') {
+        "an artifact name separates directories with `/` and holds no backslash"
+    } else if name.contains('\0') {
+        "an artifact name must not contain NUL"
+    } else if name.split('/').any(|component| component == "..") {
+        "an artifact name must not contain `..` components"
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::validation("name", refusal))
+}
+
 fn blob_error(err: BlobError) -> ApiError {
     match err {
         BlobError::InvalidDigest => ApiError::validation("sha256", err.to_string()),
@@ -169,7 +189,11 @@ pub async fn download_artifact(
     };
     response
         .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"));
+        // `private`: a shared cache would hand the bytes to anyone, token or not.
+        .insert_header((
+            header::CACHE_CONTROL,
+            "private, max-age=31536000, immutable",
+        ));
     if cached {
         return Ok(response.finish());
     }

@@ -89,7 +89,7 @@ pub struct LogQuery {
     pub follow: bool,
 }
 
-/// A job's kind, which decides where its status and secrets are read.
+/// A job's kind, which decides where its status is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum JobKind {
     Build,
@@ -129,10 +129,10 @@ pub async fn append_job_log(
             format!("send at most {MAX_LOG_LINES_PER_CALL} lines per call"),
         ));
     }
-    let (kind, job) = find_job(&state, job_id)?;
+    let job = find_job(&state, job_id)?;
     job.check_lease(body.lease_id, Utc::now())
         .map_err(|refusal| ApiError::from(EngineError::Refused(refusal)))?;
-    let secrets = secret_values(&state, kind, job_id);
+    let secrets = secret_values(&state, job_id);
     let lines: Vec<LogLine> = body
         .lines
         .into_iter()
@@ -155,32 +155,29 @@ pub async fn append_job_log(
 fn find_job(
     state: &AppState,
     job_id: Uuid,
-) -> Result<(JobKind, conveyor_engine::aggregate::job::JobState), ApiError> {
+) -> Result<conveyor_engine::aggregate::job::JobState, ApiError> {
     match state.engine.get_build(job_id) {
-        Ok(build) => return Ok((JobKind::Build, build.tracked.state.job)),
+        Ok(build) => return Ok(build.tracked.state.job),
         Err(EngineError::NotFound { .. }) => {}
         Err(err) => return Err(err.into()),
     }
     match state.engine.get_deployment(job_id) {
-        Ok(deployment) => Ok((JobKind::Deployment, deployment.tracked.state.job)),
+        Ok(deployment) => Ok(deployment.tracked.state.job),
         Err(EngineError::NotFound { .. }) => Err(ApiError::not_found("job", job_id.to_string())),
         Err(err) => Err(err.into()),
     }
 }
 
-/// The clear values of every sensitive variable the job could have seen: for a deployment
-/// its release's snapshot, and for both kinds the project's variables as they are now (a
-/// cheap defence should a build ever receive them). Longest first, so that a secret
-/// containing another is masked whole.
-fn secret_values(state: &AppState, kind: JobKind, job_id: Uuid) -> Vec<String> {
+/// What to mask in anything job `job_id` (a build or a deployment) sends: the clear values of
+/// every sensitive variable it could have seen — for a deployment its release's snapshot, and
+/// for both kinds the project's variables as they are now (a cheap defence should a build
+/// ever receive them) — and each line of a value spanning several (see [`masked_values`]).
+/// Every text an agent sends that is stored (log lines, a failure reason) is masked with it.
+pub(crate) fn secret_values(state: &AppState, job_id: Uuid) -> Vec<String> {
     let mut sealed: Vec<String> = Vec::new();
-    let project = match kind {
-        JobKind::Build => state
-            .engine
-            .get_build(job_id)
-            .ok()
-            .and_then(|b| b.tracked.state.project),
-        JobKind::Deployment => {
+    let project = match state.engine.get_build(job_id) {
+        Ok(build) => build.tracked.state.project,
+        Err(_) => {
             let deployment = state.engine.get_deployment(job_id).ok();
             let release = deployment
                 .as_ref()
@@ -198,21 +195,44 @@ fn secret_values(state: &AppState, kind: JobKind, job_id: Uuid) -> Vec<String> {
     {
         sealed.extend(sealed_sensitive_values(&spec.variables));
     }
-    let mut values: Vec<String> = sealed
-        .iter()
-        .filter_map(|value| match state.secrets.unseal(value) {
-            Ok(value) => Some(value),
-            Err(err) => {
-                // Nobody can have received a value this key cannot open: nothing to mask.
-                tracing::warn!(%job_id, error = %err, "a sensitive value cannot be unsealed");
-                None
-            }
-        })
-        .filter(|value| value.len() >= MIN_MASKED_LEN)
-        .collect();
-    values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    values.dedup();
-    values
+    masked_values(
+        sealed
+            .iter()
+            .filter_map(|value| match state.secrets.unseal(value) {
+                Ok(value) => Some(value),
+                Err(err) => {
+                    // Nobody can have received a value this key cannot open: nothing to mask.
+                    tracing::warn!(%job_id, error = %err, "a sensitive value cannot be unsealed");
+                    None
+                }
+            }),
+    )
+}
+
+/// The strings to mask for these clear secret values: each value, and each line of a value
+/// spanning several, trimmed — output is captured line by line, so a PEM key printed whole
+/// reaches the log as separate lines, none of which contains the whole value. Strings
+/// shorter than [`MIN_MASKED_LEN`] are left out. Longest first, so that a secret containing
+/// another (a value its own lines) is masked whole.
+fn masked_values(values: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut masked: Vec<String> = Vec::new();
+    for value in values {
+        if value.contains(['\n', '\r']) {
+            masked.extend(
+                value
+                    .lines()
+                    .map(str::trim)
+                    .filter(|line| line.len() >= MIN_MASKED_LEN)
+                    .map(str::to_owned),
+            );
+        }
+        if value.len() >= MIN_MASKED_LEN {
+            masked.push(value);
+        }
+    }
+    masked.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    masked.dedup();
+    masked
 }
 
 /// The sealed values of the sensitive variables among `variables`: the default and every
@@ -225,8 +245,9 @@ fn sealed_sensitive_values(variables: &[Variable]) -> impl Iterator<Item = Strin
         .cloned()
 }
 
-/// Replaces every occurrence of each secret in `text` with [`MASK`].
-fn mask(text: &str, secrets: &[String]) -> String {
+/// Replaces every occurrence of each secret in `text` with [`MASK`]; `secrets` as
+/// [`secret_values`] gives them (longest first).
+pub(crate) fn mask(text: &str, secrets: &[String]) -> String {
     let mut masked = text.to_owned();
     for secret in secrets {
         if masked.contains(secret.as_str()) {
@@ -396,5 +417,39 @@ mod tests {
             "a ******** b ******** c ********"
         );
         assert_eq!(mask("nothing here", &secrets), "nothing here");
+    }
+
+    #[test]
+    fn every_line_of_a_multi_line_secret_is_masked() {
+        let key = "-----BEGIN PRIVATE KEY-----\r\n  MIIEvQIBADANBgkqhkiG9w0BAQEFAASC  \n\
+                   aB\nc2VjcmV0LWtleS1ib2R5\n-----END PRIVATE KEY-----\n";
+        let secrets = masked_values([key.to_owned(), "on".to_owned()]);
+        assert_eq!(secrets[0], key, "the whole value first");
+        assert!(
+            !secrets.iter().any(|s| s == "aB" || s == "on"),
+            "{secrets:?}"
+        );
+        // Captured line by line, as an agent ships them.
+        for line in key.lines() {
+            let masked = mask(&format!("> {line}"), &secrets);
+            let line = line.trim();
+            if line.len() >= MIN_MASKED_LEN {
+                assert!(
+                    !masked.contains(line) && masked.contains(MASK),
+                    "{masked:?}"
+                );
+            }
+        }
+        // Quoted whole, as in a failure reason's last lines.
+        assert_eq!(
+            mask(&format!("step failed; last lines:\n{key}"), &secrets),
+            format!("step failed; last lines:\n{MASK}")
+        );
+        let tail = key.replace("\r\n", "\n").replace("  ", "");
+        let masked = mask(&tail, &secrets);
+        assert!(
+            !masked.contains("MIIEvQ") && !masked.contains("PRIVATE KEY"),
+            "{masked}"
+        );
     }
 }
