@@ -18,7 +18,7 @@ use crate::routes::*;
     paths(
         operations::healthz, operations::readyz, operations::metrics,
         environments::create_environment, environments::list_environments,
-        environments::get_environment, environments::environment_history,
+        environments::get_environment, environments::environment_history, environments::environment_state,
         environments::rollback_environment,
         projects::create_project, projects::list_projects, projects::get_project,
         projects::update_project,

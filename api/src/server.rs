@@ -79,6 +79,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
         .service(environments::list_environments)
         .service(environments::get_environment)
         .service(environments::environment_history)
+        .service(environments::environment_state)
         .service(environments::rollback_environment)
         .service(projects::create_project)
         .service(projects::list_projects)

@@ -2118,3 +2118,86 @@ async fn pipelines_documents_are_checked_with_their_line() {
     let build = app.push(&commit("plan")).await["builds"][0].clone();
     assert_eq!(build["plan"][0]["name"], "build", "{build}");
 }
+
+/// The point-in-time view replays the log: what was live in production at a position, who
+/// requested and approved it, and its artifacts — before and after a later deployment.
+#[actix_web::test]
+async fn environment_state_at_a_moment_replays_the_log() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    app.create_environment("production", 1).await;
+    app.post(
+        "/api/v1/projects",
+        &app.admin(),
+        &project_definition("shop", &[("dev", true), ("production", false)]),
+    )
+    .await
+    .expect(201);
+    let mut releases = Vec::new();
+    for (commit, version) in [("first", "1.0.1"), ("second", "1.0.2")] {
+        let (release, artifacts) = app.build_release(&support::commit(commit), version).await;
+        app.run_deployment("dev").await;
+        let deployment = app.promote(&release, "production").await.expect(201);
+        app.approve(&deployment, "alice").await.expect(200);
+        app.run_deployment("production").await;
+        releases.push((release, artifacts, app.head().await));
+    }
+    let state_at = |at: String| {
+        let app = &app;
+        async move {
+            app.get_query(
+                "/api/v1/environments/production/state",
+                &app.admin(),
+                &[("at", &at)],
+            )
+            .await
+            .expect(200)
+        }
+    };
+    let (first, first_artifacts, after_first) = &releases[0];
+    let then = state_at(after_first.to_string()).await;
+    assert_eq!(then["position"], *after_first);
+    let live = &then["projects"][0];
+    assert_eq!(live["project"], "shop");
+    assert_eq!(live["deployment"]["release_id"], first["id"]);
+    assert_eq!(live["deployment"]["approvals"][0]["subject"], "alice");
+    assert_eq!(live["deployment"]["requested_by"], "admin");
+    assert_eq!(live["artifacts"][0]["sha256"], first_artifacts[0]["sha256"]);
+    assert_eq!(
+        live["deployment"]["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == "DB_PASSWORD")
+            .unwrap()["value"],
+        "********"
+    );
+    // Now: the second release; and by time, the same answer as by position.
+    let now = state_at(app.head().await.to_string()).await;
+    assert_eq!(
+        now["projects"][0]["deployment"]["release_id"],
+        releases[1].0["id"]
+    );
+    let by_time = state_at(chrono::Utc::now().to_rfc3339()).await;
+    assert_eq!(
+        by_time["projects"][0]["deployment"]["release_id"],
+        releases[1].0["id"]
+    );
+    // Before anything was deployed there: nothing live; before the environment: 404.
+    let early = state_at("4".into()).await;
+    assert_eq!(early["projects"].as_array().unwrap().len(), 0, "{early}");
+    app.get_query(
+        "/api/v1/environments/production/state",
+        &app.admin(),
+        &[("at", "1")],
+    )
+    .await
+    .expect_problem(404);
+    app.get_query(
+        "/api/v1/environments/production/state",
+        &app.admin(),
+        &[("at", "yesterday")],
+    )
+    .await
+    .expect_problem(400);
+}

@@ -187,6 +187,24 @@ pub struct Delivery {
     pub pushes: Vec<(Uuid, Vec<BuildView>)>,
 }
 
+/// A moment of the log: a position, or a time (everything recorded up to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointInTime {
+    /// Up to and including this position.
+    Position(u64),
+    /// Everything recorded at or before this time.
+    Time(chrono::DateTime<Utc>),
+}
+
+/// An environment as it was at a moment: per project, the live deployment and its release.
+#[derive(Debug, Clone)]
+pub struct EnvironmentAt {
+    /// The last position the state includes.
+    pub position: u64,
+    /// The live deployment and its release, per project (by project name).
+    pub projects: Vec<(DeploymentView, ReleaseView)>,
+}
+
 /// A page of a list, newest first.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
@@ -1433,6 +1451,42 @@ impl Engine {
             before,
             limit,
         ))
+    }
+
+    /// What was live in `environment` at a moment of the log, per project: rebuilt by
+    /// replaying the log up to that moment into a fresh read model.
+    pub async fn environment_state_at(
+        &self,
+        environment: &EnvironmentName,
+        at: PointInTime,
+    ) -> Result<EnvironmentAt, EngineError> {
+        let mut model = ReadModel::default();
+        let mut filter = ReadFilter { limit: 10_000, ..ReadFilter::default() };
+        match at {
+            PointInTime::Position(position) => filter.until = Some(position),
+            PointInTime::Time(time) => filter.recorded_to = Some(time + Duration::microseconds(1)),
+        }
+        loop {
+            let batch = self.inner.store.read_all(&filter).await?;
+            let Some(last) = batch.last() else { break };
+            filter.after = last.position;
+            for record in &batch {
+                model.apply(record);
+            }
+        }
+        if !model.environments.contains_key(environment) {
+            return Err(EngineError::not_found("environment", format!("{environment} at that moment")));
+        }
+        let projects = model
+            .projects
+            .keys()
+            .filter_map(|project| {
+                let deployment = model.live_deployment(project, environment)?.clone();
+                let release = model.releases.get(&deployment.tracked.state.release_id?)?.clone();
+                Some((deployment, release))
+            })
+            .collect();
+        Ok(EnvironmentAt { position: model.position, projects })
     }
 
     // ----- the agent protocol -----

@@ -1,13 +1,19 @@
-//! Environments: create, list, show, history, rollback.
+//! Environments: create, list, show, history, point-in-time state, rollback.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use conveyor_engine::service::PointInTime;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{context, created, parse_environment, parse_project, with_etag};
 use crate::{
     auth::Principal,
     error::{ApiError, ProblemDetails},
     server::AppState,
-    wire::{CreateEnvironmentRequest, Deployment, Environment, Page, PageQuery, RollbackRequest},
+    wire::{
+        ArtifactDto, CreateEnvironmentRequest, Deployment, Environment, Page, PageQuery,
+        RollbackRequest,
+    },
 };
 
 /// Create an environment.
@@ -180,4 +186,100 @@ pub async fn rollback_environment(
         format!("/api/v1/deployments/{id}"),
         Deployment::from(deployment),
     ))
+}
+
+/// When `state` looks: an RFC 3339 time, or a log position; absent means now.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StateQuery {
+    /// `2026-11-26T10:00:00Z` or a position such as `1234`.
+    pub at: Option<String>,
+}
+
+/// One project's live release in an environment at a moment.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LiveRelease {
+    /// Project.
+    pub project: String,
+    /// The deployment that made it live: release, kind, who requested and who approved it,
+    /// and the variables it resolved (sensitive values masked).
+    pub deployment: Deployment,
+    /// The release's artifacts.
+    pub artifacts: Vec<ArtifactDto>,
+}
+
+/// What was live in an environment at a moment, rebuilt by replaying the log up to it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EnvironmentStateAt {
+    /// Environment.
+    pub environment: String,
+    /// The last log position the state includes.
+    pub position: u64,
+    /// Per project, what was live.
+    pub projects: Vec<LiveRelease>,
+}
+
+/// What was live in an environment at a moment (a time or a log position): per project the
+/// release, its artifacts, the resolved variables, who requested and who approved it —
+/// rebuilt by replaying the log up to that moment.
+#[utoipa::path(
+    get, path = "/api/v1/environments/{env}/state", tag = "environments",
+    params(("env" = String, Path, description = "Environment name"), StateQuery),
+    responses(
+        (status = 200, description = "The environment at that moment", body = EnvironmentStateAt),
+        (status = 400, description = "`at` is neither a time nor a position", body = ProblemDetails),
+        (status = 401, description = "No valid token", body = ProblemDetails),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
+        (status = 404, description = "No such environment (at that moment)", body = ProblemDetails),
+    ),
+    security(("bearer" = ["read"]))
+)]
+#[get("/environments/{env}/state")]
+pub async fn environment_state(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<StateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("read")?;
+    let environment = parse_environment(&path, "env")?;
+    let at = match query.at.as_deref().map(str::trim) {
+        None | Some("") => {
+            PointInTime::Position(state.engine.store().head().await.map_err(ApiError::from)?)
+        }
+        Some(text) => match text.parse::<u64>() {
+            Ok(position) => PointInTime::Position(position),
+            Err(_) => PointInTime::Time(
+                chrono::DateTime::parse_from_rfc3339(text)
+                    .map_err(|_| {
+                        ApiError::BadRequest(format!(
+                            "at must be an RFC 3339 time or a log position, not {text:?}"
+                        ))
+                    })?
+                    .with_timezone(&chrono::Utc),
+            ),
+        },
+    };
+    let at_state = state.engine.environment_state_at(&environment, at).await?;
+    let projects = at_state
+        .projects
+        .into_iter()
+        .map(|(deployment, release)| {
+            let artifacts = release
+                .snapshot()
+                .map(|s| s.artifacts.iter().map(ArtifactDto::from).collect())
+                .unwrap_or_default();
+            let deployment = Deployment::from(deployment);
+            LiveRelease {
+                project: deployment.project.clone(),
+                deployment,
+                artifacts,
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(EnvironmentStateAt {
+        environment: environment.to_string(),
+        position: at_state.position,
+        projects,
+    }))
 }
