@@ -35,6 +35,7 @@ use crate::routes::*;
         integrations::get_integration, hooks::receive_hook,
         subscriptions::create_subscription, subscriptions::list_subscriptions,
         subscriptions::get_subscription, subscriptions::replay_subscription,
+        dashboard::get_dashboard,
         events::list_events, events::verify_events, events::stream_events,
     ),
     modifiers(&BearerAuth),
@@ -49,6 +50,7 @@ use crate::routes::*;
         (name = "integrations", description = "Git hosts: webhooks in, build statuses out"),
         (name = "hooks", description = "Webhooks from git hosts, authenticated by their signatures"),
         (name = "subscriptions", description = "The log's events as signed webhooks to other systems"),
+        (name = "dashboard", description = "The project × environment grid"),
         (name = "events", description = "The event log, for auditors"),
         (name = "operations", description = "Health and metrics"),
     )

@@ -2201,3 +2201,43 @@ async fn environment_state_at_a_moment_replays_the_log() {
     .await
     .expect_problem(400);
 }
+
+/// The dashboard grid follows the workflow: what is live where, the latest deployment, and
+/// pending approvals.
+#[actix_web::test]
+async fn the_dashboard_grid_follows_the_workflow() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    app.create_environment("production", 1).await;
+    app.post(
+        "/api/v1/projects",
+        &app.admin(),
+        &project_definition("shop", &[("dev", true), ("production", false)]),
+    )
+    .await
+    .expect(201);
+    let empty = app.get("/api/v1/dashboard", &app.admin()).await.expect(200);
+    assert_eq!(empty["environments"], json!(["dev", "production"]));
+    assert_eq!(empty["projects"][0]["project"], "shop");
+    assert_eq!(empty["projects"][0]["cells"], json!({}));
+
+    let (release, _) = app.build_release(&support::commit("grid"), "1.0.1").await;
+    app.run_deployment("dev").await;
+    let deployment = app.promote(&release, "production").await.expect(201);
+    let waiting = app.get("/api/v1/dashboard", &app.admin()).await.expect(200);
+    let cells = &waiting["projects"][0]["cells"];
+    assert_eq!(cells["dev"]["live"]["release_version"], "1.0.1");
+    assert_eq!(cells["dev"]["live"]["status"], "succeeded");
+    assert_eq!(cells["production"]["live"], Value::Null);
+    assert_eq!(cells["production"]["latest"]["status"], "awaiting_approval");
+    assert_eq!(cells["production"]["pending_approvals"], 1);
+
+    app.approve(&deployment, "alice").await.expect(200);
+    app.run_deployment("production").await;
+    let live = app.get("/api/v1/dashboard", &app.admin()).await.expect(200);
+    let cell = &live["projects"][0]["cells"]["production"];
+    assert_eq!(cell["live"]["release_version"], "1.0.1");
+    assert_eq!(cell["latest"]["status"], "succeeded");
+    assert_eq!(cell["pending_approvals"], 0);
+    assert_eq!(live["position"], app.head().await);
+}

@@ -108,6 +108,30 @@ pub struct DeploymentView {
     pub variables: Vec<ResolvedVariable>,
 }
 
+/// One deployment as a dashboard cell shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellDeployment {
+    /// The deployment.
+    pub deployment_id: Uuid,
+    /// Its release's version.
+    pub release_version: String,
+    /// Its status.
+    pub status: DeploymentStatus,
+    /// When it last changed.
+    pub at: DateTime<Utc>,
+}
+
+/// One project in one environment, as the dashboard shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DashboardCell {
+    /// The deployment live now (the last that succeeded).
+    pub live: Option<CellDeployment>,
+    /// The most recently requested deployment, whatever its status.
+    pub latest: Option<CellDeployment>,
+    /// Deployments waiting for approval.
+    pub pending_approvals: u32,
+}
+
 /// Everything the log says, folded.
 #[derive(Debug, Default)]
 pub struct ReadModel {
@@ -117,6 +141,8 @@ pub struct ReadModel {
     pub environments: BTreeMap<EnvironmentName, Tracked<EnvironmentState>>,
     /// Projects by name.
     pub projects: BTreeMap<ProjectName, Tracked<ProjectState>>,
+    /// The project × environment grid, kept up to date per event.
+    pub dashboard: BTreeMap<(ProjectName, EnvironmentName), DashboardCell>,
     /// Event subscriptions by id.
     pub subscriptions: BTreeMap<Uuid, Tracked<SubscriptionState>>,
     /// Git host integrations by name.
@@ -267,8 +293,50 @@ impl ReadModel {
                 succeeded_event: None,
                 variables: Vec::new(),
             });
+        let awaiting_before = view.tracked.state.status == DeploymentStatus::AwaitingApproval;
         view.tracked.apply(record, event);
         let state = &view.tracked.state;
+        // The dashboard cell of this project and environment follows every deployment event,
+        // so serving the grid never means recomputing it.
+        if let (Some(project), Some(environment)) = (&state.project, &state.environment) {
+            let cell = self
+                .dashboard
+                .entry((project.clone(), environment.clone()))
+                .or_default();
+            let awaiting_now = state.status == DeploymentStatus::AwaitingApproval;
+            match (awaiting_before, awaiting_now) {
+                (false, true) => cell.pending_approvals += 1,
+                (true, false) => cell.pending_approvals = cell.pending_approvals.saturating_sub(1),
+                _ => {}
+            }
+            if matches!(event, DeploymentEvent::DeploymentRequested { .. })
+                || cell
+                    .latest
+                    .as_ref()
+                    .is_some_and(|latest| latest.deployment_id == id)
+            {
+                cell.latest = Some(CellDeployment {
+                    deployment_id: id,
+                    release_version: state.release_version.clone(),
+                    status: state.status,
+                    at: record.recorded_at,
+                });
+            }
+            if matches!(event, DeploymentEvent::DeploymentSucceeded { .. }) {
+                cell.live = cell
+                    .latest
+                    .clone()
+                    .filter(|latest| latest.deployment_id == id)
+                    .or_else(|| {
+                        Some(CellDeployment {
+                            deployment_id: id,
+                            release_version: state.release_version.clone(),
+                            status: state.status,
+                            at: record.recorded_at,
+                        })
+                    });
+            }
+        }
         match event {
             DeploymentEvent::DeploymentRequested {
                 release_id,

@@ -187,6 +187,17 @@ pub struct Delivery {
     pub pushes: Vec<(Uuid, Vec<BuildView>)>,
 }
 
+/// The project × environment grid.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    /// Environment names (columns), in name order.
+    pub environments: Vec<EnvironmentName>,
+    /// Project names (rows), in name order.
+    pub projects: Vec<ProjectName>,
+    /// The cells with deployments, by (project, environment), in that order.
+    pub cells: Vec<((ProjectName, EnvironmentName), crate::model::DashboardCell)>,
+}
+
 /// A moment of the log: a position, or a time (everything recorded up to it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PointInTime {
@@ -1461,7 +1472,10 @@ impl Engine {
         at: PointInTime,
     ) -> Result<EnvironmentAt, EngineError> {
         let mut model = ReadModel::default();
-        let mut filter = ReadFilter { limit: 10_000, ..ReadFilter::default() };
+        let mut filter = ReadFilter {
+            limit: 10_000,
+            ..ReadFilter::default()
+        };
         match at {
             PointInTime::Position(position) => filter.until = Some(position),
             PointInTime::Time(time) => filter.recorded_to = Some(time + Duration::microseconds(1)),
@@ -1475,18 +1489,41 @@ impl Engine {
             }
         }
         if !model.environments.contains_key(environment) {
-            return Err(EngineError::not_found("environment", format!("{environment} at that moment")));
+            return Err(EngineError::not_found(
+                "environment",
+                format!("{environment} at that moment"),
+            ));
         }
         let projects = model
             .projects
             .keys()
             .filter_map(|project| {
                 let deployment = model.live_deployment(project, environment)?.clone();
-                let release = model.releases.get(&deployment.tracked.state.release_id?)?.clone();
+                let release = model
+                    .releases
+                    .get(&deployment.tracked.state.release_id?)?
+                    .clone();
                 Some((deployment, release))
             })
             .collect();
-        Ok(EnvironmentAt { position: model.position, projects })
+        Ok(EnvironmentAt {
+            position: model.position,
+            projects,
+        })
+    }
+
+    /// The project × environment grid: environment and project names in order, and the cells
+    /// that have deployments. The read model keeps it current per event; this only copies it.
+    pub fn dashboard(&self) -> Dashboard {
+        self.read(|m| Dashboard {
+            environments: m.environments.keys().cloned().collect(),
+            projects: m.projects.keys().cloned().collect(),
+            cells: m
+                .dashboard
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        })
     }
 
     // ----- the agent protocol -----

@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod artifacts;
 pub mod builds;
+pub mod dashboard;
 pub mod deployments;
 pub mod environments;
 pub mod events;
