@@ -93,6 +93,8 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
         .service(releases::list_releases)
         .service(releases::get_release)
         .service(releases::deploy_release)
+        .service(releases::block_release)
+        .service(releases::unblock_release)
         .service(deployments::list_deployments)
         .service(deployments::get_deployment)
         .service(deployments::approve_deployment)

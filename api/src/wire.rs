@@ -870,6 +870,8 @@ pub struct Release {
     pub created_at: DateTime<Utc>,
     /// Environments where it was deployed successfully.
     pub succeeded_in: Vec<String>,
+    /// Why it is blocked (deployed nowhere), when it is.
+    pub blocked: Option<String>,
     /// Its deployments, oldest first.
     pub deployments: Vec<Uuid>,
 }
@@ -899,12 +901,21 @@ impl TryFrom<ReleaseView> for Release {
             created_by: s.created_by,
             created_at,
             succeeded_in: r.succeeded_in.iter().map(|e| e.to_string()).collect(),
+            blocked: r.tracked.state.blocked.clone(),
             deployments: r.deployments,
         })
     }
 }
 
 // ----- deployments -----
+
+/// Body of `POST /api/v1/releases/{id}/block`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlockRequest {
+    /// The defect.
+    pub reason: String,
+}
 
 /// Body of `POST /api/v1/releases/{id}/deployments`.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -2241,3 +2241,62 @@ async fn the_dashboard_grid_follows_the_workflow() {
     assert_eq!(cell["pending_approvals"], 0);
     assert_eq!(live["position"], app.head().await);
 }
+
+/// A blocked release is deployed nowhere until unblocked; both are events with who and why.
+#[actix_web::test]
+async fn a_blocked_release_cannot_be_promoted_until_unblocked() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    app.create_environment("staging", 0).await;
+    app.post(
+        "/api/v1/projects",
+        &app.admin(),
+        &project_definition("shop", &[("dev", true), ("staging", false)]),
+    )
+    .await
+    .expect(201);
+    let (release, _) = app.build_release(&support::commit("defect"), "1.0.1").await;
+    app.run_deployment("dev").await;
+    let id = release["id"].as_str().unwrap();
+    let qa = app.token("qa", "release read");
+    app.post(
+        &format!("/api/v1/releases/{id}/block"),
+        &qa,
+        &json!({"reason": ""}),
+    )
+    .await
+    .expect_problem(422);
+    let blocked = app
+        .post(
+            &format!("/api/v1/releases/{id}/block"),
+            &qa,
+            &json!({"reason": "corrupts carts"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(blocked["blocked"], "corrupts carts");
+    let head = app.head().await;
+    let problem = app
+        .promote(&release, "staging")
+        .await
+        .expect_problem_type(409, "release-blocked");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("corrupts carts"),
+        "{problem}"
+    );
+    assert_eq!(
+        app.head().await,
+        head,
+        "a refused promotion appends nothing"
+    );
+    app.post(&format!("/api/v1/releases/{id}/unblock"), &qa, &json!({}))
+        .await
+        .expect(200);
+    app.promote(&release, "staging").await.expect(201);
+    let events = app.events_of_type("ReleaseBlocked").await;
+    assert_eq!(events[0]["actor"], "qa");
+    assert_eq!(events[0]["payload"]["reason"], "corrupts carts");
+}

@@ -236,9 +236,10 @@ impl ReadModel {
             }
         } else if let Some(id) = stream_id(stream, "release-") {
             if let Some(event) = decode::<ReleaseEvent>(ty, &record.payload) {
-                let ReleaseEvent::ReleaseCreated(snapshot) = &event;
-                self.release_versions
-                    .insert((snapshot.project.clone(), snapshot.version.clone()), id);
+                if let ReleaseEvent::ReleaseCreated(snapshot) = &event {
+                    self.release_versions
+                        .insert((snapshot.project.clone(), snapshot.version.clone()), id);
+                }
                 let view = self.releases.entry(id).or_insert_with(|| ReleaseView {
                     tracked: Tracked::new(record),
                     succeeded_in: BTreeSet::new(),

@@ -1229,6 +1229,37 @@ impl Engine {
         }
     }
 
+    /// Blocks a release (a defect): it is deployed nowhere until unblocked.
+    pub async fn block_release(
+        &self,
+        ctx: &CommandContext,
+        id: Uuid,
+        reason: String,
+    ) -> Result<ReleaseView, EngineError> {
+        self.get_release(id)?;
+        let by = ctx.actor.subject.clone();
+        self.execute::<ReleaseState>(ctx, &release_stream(id), None, |state| {
+            Ok(state.decide_block(by.clone(), reason.clone())?)
+        })
+        .await?;
+        self.get_release(id)
+    }
+
+    /// Lifts a release's block.
+    pub async fn unblock_release(
+        &self,
+        ctx: &CommandContext,
+        id: Uuid,
+    ) -> Result<ReleaseView, EngineError> {
+        self.get_release(id)?;
+        let by = ctx.actor.subject.clone();
+        self.execute::<ReleaseState>(ctx, &release_stream(id), None, |state| {
+            Ok(state.decide_unblock(by.clone())?)
+        })
+        .await?;
+        self.get_release(id)
+    }
+
     /// One release.
     pub fn get_release(&self, id: Uuid) -> Result<ReleaseView, EngineError> {
         self.read(|m| m.releases.get(&id).cloned())
@@ -1317,6 +1348,7 @@ impl Engine {
                     previous_release_version: m
                         .live_deployment(&snapshot.project, &environment)
                         .map(|live| live.tracked.state.release_version.clone()),
+                    release_blocked: release.tracked.state.blocked.clone(),
                 })?,
             )
         })?;

@@ -1081,6 +1081,7 @@ fn request<'a>(
         reverts: None,
         succeeded_in,
         previous_release_version: None,
+        release_blocked: None,
     }
 }
 
@@ -2162,4 +2163,57 @@ fn a_push_builds_matching_branches_and_tags_only_when_asked() {
         ..push("refs/heads/release/1.2")
     };
     assert_eq!(spec.builds_for(&elsewhere), None);
+}
+
+// ----- blocked releases -----
+
+#[test]
+fn a_blocked_release_is_deployed_nowhere_until_unblocked() {
+    let build = given::<BuildState>(&[
+        build_queued(),
+        build_leased(),
+        build_started(),
+        BuildEvent::BuildSucceeded {
+            lease_id: lease_a(),
+        },
+    ]);
+    let project = spec();
+    let created = given::<ReleaseState>(&[])
+        .decide_create(create_release(&build, &project, "1.0.1", false))
+        .expect("created");
+    let release = given::<ReleaseState>(&created);
+    then_refused(
+        release.decide_block("qa".into(), " ".into()),
+        "block-needs-reason",
+        &["reason"],
+    );
+    let blocked_events = release
+        .decide_block("qa".into(), "data loss on upgrade".into())
+        .expect("blocked");
+    let mut history = created.clone();
+    history.extend(blocked_events);
+    let blocked = given::<ReleaseState>(&history);
+    assert_eq!(blocked.blocked.as_deref(), Some("data loss on upgrade"));
+    then_refused(
+        blocked.decide_block("qa".into(), "again".into()),
+        "release-blocked",
+        &["already blocked"],
+    );
+    let snapshot = blocked.snapshot.clone().unwrap();
+    let succeeded = succeeded_in(&[]);
+    let mut request = request(&snapshot, "dev", ApprovalPolicy::default(), &succeeded);
+    request.release_blocked = blocked.blocked.clone();
+    then_refused(
+        given::<DeploymentState>(&[]).decide_request(request),
+        "release-blocked",
+        &["1.0.1", "data loss on upgrade"],
+    );
+    history.extend(blocked.decide_unblock("lead".into()).expect("unblocked"));
+    let unblocked = given::<ReleaseState>(&history);
+    assert_eq!(unblocked.blocked, None);
+    then_refused(
+        unblocked.decide_unblock("lead".into()),
+        "release-not-blocked",
+        &["not blocked"],
+    );
 }

@@ -98,6 +98,7 @@ const INVALID_INPUT_CODES: &[&str] = &[
     "rejection-needs-reason",
     "project-rename",
     "invalid-pipelines",
+    "block-needs-reason",
     "invalid-subscription",
     "invalid-integration",
 ];

@@ -9,7 +9,8 @@ use crate::{
     error::{ApiError, ProblemDetails},
     server::AppState,
     wire::{
-        CreateReleaseRequest, DeployRequest, Deployment, Page, PageQuery, ProjectQuery, Release,
+        BlockRequest, CreateReleaseRequest, DeployRequest, Deployment, Page, PageQuery,
+        ProjectQuery, Release,
     },
 };
 
@@ -137,4 +138,67 @@ pub async fn deploy_release(
         format!("/api/v1/deployments/{}", deployment.id),
         deployment,
     ))
+}
+
+/// Block a release (a defect was found): it is deployed nowhere, not even by a rollback,
+/// until unblocked. The block is an event with who and why.
+#[utoipa::path(
+    post, path = "/api/v1/releases/{id}/block", tag = "releases",
+    params(("id" = Uuid, Path, description = "Release id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+    request_body = BlockRequest,
+    responses(
+        (status = 200, description = "Blocked", body = Release),
+        (status = 400, description = "Malformed body", body = ProblemDetails),
+        (status = 401, description = "No valid token", body = ProblemDetails),
+        (status = 403, description = "Missing scope `release`", body = ProblemDetails),
+        (status = 404, description = "No such release", body = ProblemDetails),
+        (status = 409, description = "Already blocked", body = ProblemDetails),
+        (status = 422, description = "No reason given", body = ProblemDetails),
+    ),
+    security(("bearer" = ["release"]))
+)]
+#[post("/releases/{id}/block")]
+pub async fn block_release(
+    principal: Principal,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    body: web::Json<BlockRequest>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("release")?;
+    let release = state
+        .engine
+        .block_release(&context(&req, &principal), *path, body.into_inner().reason)
+        .await?;
+    Ok(HttpResponse::Ok().json(Release::try_from(release)?))
+}
+
+/// Lift a release's block.
+#[utoipa::path(
+    post, path = "/api/v1/releases/{id}/unblock", tag = "releases",
+    params(("id" = Uuid, Path, description = "Release id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+    responses(
+        (status = 200, description = "Unblocked", body = Release),
+        (status = 401, description = "No valid token", body = ProblemDetails),
+        (status = 403, description = "Missing scope `release`", body = ProblemDetails),
+        (status = 404, description = "No such release", body = ProblemDetails),
+        (status = 409, description = "Not blocked", body = ProblemDetails),
+    ),
+    security(("bearer" = ["release"]))
+)]
+#[post("/releases/{id}/unblock")]
+pub async fn unblock_release(
+    principal: Principal,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("release")?;
+    let release = state
+        .engine
+        .unblock_release(&context(&req, &principal), *path)
+        .await?;
+    Ok(HttpResponse::Ok().json(Release::try_from(release)?))
 }

@@ -209,6 +209,8 @@ pub struct RequestDeployment<'a> {
     pub succeeded_in: &'a BTreeSet<EnvironmentName>,
     /// The release live in the environment now, if any.
     pub previous_release_version: Option<String>,
+    /// Why the release is blocked, when it is.
+    pub release_blocked: Option<String>,
 }
 
 /// Commands on an existing deployment.
@@ -358,6 +360,15 @@ impl DeploymentState {
             );
         }
         let release = request.release;
+        if let Some(reason) = &request.release_blocked {
+            return refuse(
+                "release-blocked",
+                format!(
+                    "release {} is blocked and may not be deployed: {reason}",
+                    release.version
+                ),
+            );
+        }
         let lifecycle = &release.lifecycle;
         let Some(stage) = lifecycle
             .iter()

@@ -53,6 +53,18 @@ impl Artifact {
 pub enum ReleaseEvent {
     /// The release was created; this is its whole, immutable content.
     ReleaseCreated(ReleaseSnapshot),
+    /// Someone found a defect: the release may not be deployed anywhere until unblocked.
+    ReleaseBlocked {
+        /// Who.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+    /// The block was lifted.
+    ReleaseUnblocked {
+        /// Who.
+        by: String,
+    },
 }
 
 /// Everything a release holds.
@@ -87,17 +99,20 @@ pub struct ReleaseSnapshot {
 pub struct ReleaseState {
     /// None until created.
     pub snapshot: Option<ReleaseSnapshot>,
+    /// Why it is blocked, when it is.
+    pub blocked: Option<String>,
 }
 
 impl Aggregate for ReleaseState {
     type Event = ReleaseEvent;
 
-    fn evolve(self, event: &ReleaseEvent) -> Self {
+    fn evolve(mut self, event: &ReleaseEvent) -> Self {
         match event {
-            ReleaseEvent::ReleaseCreated(snapshot) => Self {
-                snapshot: Some(snapshot.clone()),
-            },
+            ReleaseEvent::ReleaseCreated(snapshot) => self.snapshot = Some(snapshot.clone()),
+            ReleaseEvent::ReleaseBlocked { reason, .. } => self.blocked = Some(reason.clone()),
+            ReleaseEvent::ReleaseUnblocked { .. } => self.blocked = None,
         }
+        self
     }
 }
 
@@ -119,6 +134,44 @@ pub struct CreateRelease<'a> {
 }
 
 impl ReleaseState {
+    /// Blocks the release so that it is deployed nowhere (a defect was found).
+    pub fn decide_block(
+        &self,
+        by: String,
+        reason: String,
+    ) -> Result<Vec<ReleaseEvent>, DomainError> {
+        let Some(snapshot) = &self.snapshot else {
+            return refuse("release-missing", "the release does not exist");
+        };
+        if reason.trim().is_empty() {
+            return refuse("block-needs-reason", "blocking a release needs a reason");
+        }
+        if let Some(existing) = &self.blocked {
+            return refuse(
+                "release-blocked",
+                format!(
+                    "release {} is already blocked: {existing}",
+                    snapshot.version
+                ),
+            );
+        }
+        Ok(vec![ReleaseEvent::ReleaseBlocked { by, reason }])
+    }
+
+    /// Lifts a block.
+    pub fn decide_unblock(&self, by: String) -> Result<Vec<ReleaseEvent>, DomainError> {
+        let Some(snapshot) = &self.snapshot else {
+            return refuse("release-missing", "the release does not exist");
+        };
+        if self.blocked.is_none() {
+            return refuse(
+                "release-not-blocked",
+                format!("release {} is not blocked", snapshot.version),
+            );
+        }
+        Ok(vec![ReleaseEvent::ReleaseUnblocked { by }])
+    }
+
     /// Creates a release from a succeeded build, snapshotting the project.
     pub fn decide_create(
         &self,
