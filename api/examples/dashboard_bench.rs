@@ -67,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
             name: environment.clone(),
             description: String::new(),
             policy: ApprovalPolicy::default(),
+            auto_rollback: false,
         };
         store
             .append(

@@ -125,6 +125,10 @@ pub struct CreateEnvironmentRequest {
     /// Approval policy (default: none needed).
     #[serde(default)]
     pub approval_policy: ApprovalPolicyDto,
+    /// Roll a failed deployment back automatically to the last release that succeeded here,
+    /// and hold automatic promotion of its project until a person promotes.
+    #[serde(default)]
+    pub auto_rollback: bool,
 }
 
 /// An environment.
@@ -136,6 +140,10 @@ pub struct Environment {
     pub description: String,
     /// Approval policy.
     pub approval_policy: ApprovalPolicyDto,
+    /// Whether failed deployments are rolled back automatically.
+    pub auto_rollback: bool,
+    /// Projects whose automatic promotion here is held, and why.
+    pub holds: BTreeMap<String, String>,
     /// Stream version (send as `If-Match`).
     pub version: u64,
     /// When it was created.
@@ -148,6 +156,13 @@ impl From<Tracked<EnvironmentState>> for Environment {
             name: t.state.name.map(|n| n.to_string()).unwrap_or_default(),
             description: t.state.description,
             approval_policy: (&t.state.policy).into(),
+            auto_rollback: t.state.auto_rollback,
+            holds: t
+                .state
+                .holds
+                .iter()
+                .map(|(project, reason)| (project.to_string(), reason.clone()))
+                .collect(),
             version: t.version,
             created_at: t.created_at,
         }

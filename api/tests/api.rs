@@ -2300,3 +2300,88 @@ async fn a_blocked_release_cannot_be_promoted_until_unblocked() {
     assert_eq!(events[0]["actor"], "qa");
     assert_eq!(events[0]["payload"]["reason"], "corrupts carts");
 }
+
+/// In an environment that rolls back automatically, a failed deployment is reverted to the
+/// last good release and automatic promotion of the project stops there until a person
+/// promotes.
+#[actix_web::test]
+async fn a_failed_deployment_rolls_back_and_holds_automatic_promotion() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    app.post(
+        "/api/v1/environments",
+        &app.admin(),
+        &json!({"name": "production", "auto_rollback": true}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        "/api/v1/projects",
+        &app.admin(),
+        &project_definition("shop", &[("dev", true), ("production", true)]),
+    )
+    .await
+    .expect(201);
+    let (first, _) = app.build_release(&support::commit("good"), "1.0.1").await;
+    app.run_deployment("dev").await;
+    app.run_deployment("production").await;
+
+    app.build_release(&support::commit("bad"), "1.0.2").await;
+    app.run_deployment("dev").await;
+    let job = app.lease_eventually("agent-1").await;
+    assert_eq!(job["environment"], "production");
+    assert_eq!(job["release_version"], "1.0.2");
+    app.report(&job, "start", json!({})).await.expect(200);
+    app.report(
+        &job,
+        "complete",
+        json!({"outcome": "failed", "reason": "health check failed"}),
+    )
+    .await
+    .expect(200);
+
+    // The workflow rolled production back to 1.0.1 by itself, reverting the failed deployment.
+    let rollback = app.run_deployment("production").await;
+    assert_eq!(rollback["deployment_kind"], "rollback", "{rollback}");
+    assert_eq!(rollback["release_id"], first["id"]);
+    let deployment = app.deployment(rollback["job_id"].as_str().unwrap()).await;
+    assert_eq!(deployment["reverts"], job["job_id"]);
+    assert_eq!(deployment["requested_by"], "system");
+    let environment = app
+        .get("/api/v1/environments/production", &app.admin())
+        .await
+        .expect(200);
+    assert!(
+        environment["holds"]["shop"]
+            .as_str()
+            .unwrap()
+            .contains("1.0.2"),
+        "{environment}"
+    );
+    let grid = app.get("/api/v1/dashboard", &app.admin()).await.expect(200);
+    assert_eq!(grid["projects"][0]["cells"]["production"]["held"], true);
+    assert_eq!(
+        grid["projects"][0]["cells"]["production"]["live"]["release_version"],
+        "1.0.1"
+    );
+
+    // The next release reaches dev but is not promoted to production automatically…
+    let (third, _) = app.build_release(&support::commit("next"), "1.0.3").await;
+    app.run_deployment("dev").await;
+    let in_production = app
+        .deployments(&format!(
+            "environment=production&release={}",
+            third["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(in_production.is_empty(), "held: {in_production:?}");
+    // …until a person promotes it, which lifts the hold.
+    app.promote(&third, "production").await.expect(201);
+    let environment = app
+        .get("/api/v1/environments/production", &app.admin())
+        .await
+        .expect(200);
+    assert_eq!(environment["holds"], json!({}), "{environment}");
+    let released = app.events_of_type("PromotionHoldReleased").await;
+    assert_eq!(released[0]["payload"]["by"], "admin");
+}

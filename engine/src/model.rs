@@ -130,6 +130,8 @@ pub struct DashboardCell {
     pub latest: Option<CellDeployment>,
     /// Deployments waiting for approval.
     pub pending_approvals: u32,
+    /// Whether automatic promotion into this cell is held (filled in when served).
+    pub held: bool,
 }
 
 /// Everything the log says, folded.
@@ -176,11 +178,13 @@ impl ReadModel {
         self.position = record.position;
         let stream = record.stream.as_str();
         let ty = record.event_type.as_str();
-        if stream.starts_with("environment-") {
-            if let Some(event) = decode::<EnvironmentEvent>(ty, &record.payload) {
-                let EnvironmentEvent::EnvironmentCreated { name, .. } = &event;
+        if let Some(name) = stream.strip_prefix("environment-") {
+            if let (Some(event), Ok(name)) = (
+                decode::<EnvironmentEvent>(ty, &record.payload),
+                EnvironmentName::parse(name),
+            ) {
                 self.environments
-                    .entry(name.clone())
+                    .entry(name)
                     .or_insert_with(|| Tracked::new(record))
                     .apply(record, &event);
             }

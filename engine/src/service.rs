@@ -26,7 +26,7 @@ use crate::{
             RequestDeployment,
         },
         encode,
-        environment::{EnvironmentCommand, EnvironmentState},
+        environment::{EnvironmentCommand, EnvironmentEvent, EnvironmentState},
         integration::{IntegrationSpec, IntegrationState},
         job::{JobCommand, Lease},
         project::{ProjectCommand, ProjectSpec, ProjectState},
@@ -40,7 +40,7 @@ use crate::{
     },
     model::{BuildView, DeploymentView, ReadModel, ReleaseView, Tracked},
     names::{EnvironmentName, IntegrationName, ProjectName},
-    rollback::{live_history, rollback_target},
+    rollback::{LiveEntry, live_history, rollback_target},
 };
 
 /// The checkpoint name of the process manager.
@@ -474,6 +474,7 @@ impl Engine {
                 "BuildSucceeded" => self.release_build(record).await,
                 "ReleaseCreated" => self.deploy_to_first_stage(record).await,
                 "DeploymentSucceeded" => self.promote_to_next_stage(record).await,
+                "DeploymentFailed" => self.roll_back_failure(record).await,
                 _ => return Some(false),
             };
             match result {
@@ -571,6 +572,10 @@ impl Engine {
         let Some(first) = snapshot.lifecycle.first().filter(|stage| stage.automatic) else {
             return Ok(false);
         };
+        if self.promotion_held(&snapshot.project, &first.environment) {
+            tracing::info!(environment = %first.environment, "automatic promotion is held here");
+            return Ok(false);
+        }
         let deployment_id = derived_id(record.id, "deploy");
         if self
             .stream_exists(&deployment_stream(deployment_id))
@@ -587,6 +592,82 @@ impl Engine {
             DeploymentKind::Deploy,
             None,
             EventIds::Derived(deployment_id),
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// Whether automatic promotion of `project` into `environment` is held.
+    fn promotion_held(&self, project: &ProjectName, environment: &EnvironmentName) -> bool {
+        self.read(|m| {
+            m.environments
+                .get(environment)
+                .is_some_and(|e| e.state.holds.contains_key(project))
+        })
+    }
+
+    /// In an environment that rolls back automatically, a failed deployment puts a promotion
+    /// hold on its project there and is reverted to the last release that succeeded.
+    async fn roll_back_failure(&self, record: &Record) -> Result<bool, EngineError> {
+        let Some(deployment_id) = record
+            .stream
+            .strip_prefix("deployment-")
+            .and_then(|id| Uuid::parse_str(id).ok())
+        else {
+            return Ok(false);
+        };
+        let failed = self.read(|m| {
+            let deployment = &m.deployments.get(&deployment_id)?.tracked.state;
+            let environment = deployment.environment.clone()?;
+            let auto = m.environments.get(&environment)?.state.auto_rollback;
+            (auto && deployment.kind != Some(DeploymentKind::Rollback)).then(|| {
+                (
+                    deployment.project.clone(),
+                    environment,
+                    deployment.release_version.clone(),
+                )
+            })
+        });
+        let Some((Some(project), environment, version)) = failed else {
+            return Ok(false);
+        };
+        let ctx = CommandContext::reacting_to(record);
+        let hold = EnvironmentEvent::PromotionHeld {
+            project: project.clone(),
+            reason: format!(
+                "release {version} failed here and was rolled back automatically; promote by hand to resume"
+            ),
+        };
+        self.append(
+            &ctx,
+            &environment_stream(environment.as_str()),
+            ExpectedVersion::Any,
+            &[hold],
+            EventIds::Derived(derived_id(record.id, "hold")),
+        )
+        .await?;
+        let rollback_id = derived_id(record.id, "rollback");
+        if self.stream_exists(&deployment_stream(rollback_id)).await? {
+            return Ok(true);
+        }
+        let (current, target) = match self.rollback_plan(&project, &environment, None).await {
+            Ok(plan) => plan,
+            // Nothing succeeded here before: the hold is all there is to do.
+            Err(EngineError::Refused(_)) => return Ok(true),
+            Err(err) => return Err(err),
+        };
+        let ctx = CommandContext {
+            causation_id: Some(current.outcome_event),
+            ..ctx
+        };
+        self.request_deployment_with_id(
+            &ctx,
+            rollback_id,
+            target.release_id,
+            environment,
+            DeploymentKind::Rollback,
+            Some(current.deployment_id),
+            EventIds::Derived(rollback_id),
         )
         .await?;
         Ok(true)
@@ -621,6 +702,15 @@ impl Engine {
         let Some((release_id, environment)) = next else {
             return Ok(false);
         };
+        let project = self.read(|m| {
+            m.releases
+                .get(&release_id)
+                .and_then(|r| r.snapshot().map(|s| s.project.clone()))
+        });
+        if project.is_some_and(|p| self.promotion_held(&p, &environment)) {
+            tracing::info!(%environment, "automatic promotion is held here");
+            return Ok(false);
+        }
         let next_id = derived_id(record.id, "promote");
         if self.stream_exists(&deployment_stream(next_id)).await? {
             return Ok(false);
@@ -769,12 +859,14 @@ impl Engine {
         name: EnvironmentName,
         description: String,
         policy: crate::aggregate::deployment::ApprovalPolicy,
+        auto_rollback: bool,
     ) -> Result<Tracked<EnvironmentState>, EngineError> {
         let stream = environment_stream(name.as_str());
         let command = EnvironmentCommand::Create {
             name: name.clone(),
             description,
             policy,
+            auto_rollback,
         };
         self.execute::<EnvironmentState>(ctx, &stream, None, |state| {
             Ok(state.decide(command.clone())?)
@@ -1293,17 +1385,39 @@ impl Engine {
         environment: EnvironmentName,
     ) -> Result<DeploymentView, EngineError> {
         let id = new_event_id();
+        let project = self.read(|m| {
+            m.releases
+                .get(&release_id)
+                .and_then(|r| r.snapshot().map(|s| s.project.clone()))
+        });
+        let held = project
+            .clone()
+            .filter(|p| self.promotion_held(p, &environment));
         let outcome = self
             .request_deployment_with_id(
                 ctx,
                 id,
                 release_id,
-                environment,
+                environment.clone(),
                 DeploymentKind::Deploy,
                 None,
                 EventIds::Fresh,
             )
             .await?;
+        // A person promoted the project here again: automatic promotion resumes.
+        if let Some(project) = held {
+            let command = EnvironmentCommand::ReleaseHold {
+                project,
+                by: ctx.actor.subject.clone(),
+            };
+            self.execute::<EnvironmentState>(
+                ctx,
+                &environment_stream(environment.as_str()),
+                None,
+                |state| Ok(state.decide(command.clone())?),
+            )
+            .await?;
+        }
         self.settle(outcome.last_position).await?;
         self.get_deployment(id)
     }
@@ -1443,21 +1557,9 @@ impl Engine {
     ) -> Result<DeploymentView, EngineError> {
         self.get_project(&project)?;
         self.get_environment(&environment)?;
-        let mut records = Vec::new();
-        let mut filter = ReadFilter {
-            stream_prefix: Some("deployment-".into()),
-            event_types: vec!["DeploymentRequested".into(), "DeploymentSucceeded".into()],
-            limit: 10_000,
-            ..ReadFilter::default()
-        };
-        loop {
-            let batch = self.inner.store.read_all(&filter).await?;
-            let Some(last) = batch.last() else { break };
-            filter.after = last.position;
-            records.extend(batch);
-        }
-        let history = live_history(&records, &project, &environment);
-        let (current, target) = rollback_target(&history, to_release)?;
+        let (current, target) = self
+            .rollback_plan(&project, &environment, to_release)
+            .await?;
         let ctx = CommandContext {
             causation_id: Some(current.outcome_event),
             ..ctx.clone()
@@ -1476,6 +1578,36 @@ impl Engine {
             .await?;
         self.settle(outcome.last_position).await?;
         self.get_deployment(id)
+    }
+
+    /// Replays the environment's deployment outcomes for `project` and picks what a rollback
+    /// reverts (the last deployment that ended, even a failed one) and what it deploys.
+    async fn rollback_plan(
+        &self,
+        project: &ProjectName,
+        environment: &EnvironmentName,
+        to_release: Option<Uuid>,
+    ) -> Result<(LiveEntry, LiveEntry), EngineError> {
+        let mut records = Vec::new();
+        let mut filter = ReadFilter {
+            stream_prefix: Some("deployment-".into()),
+            event_types: vec![
+                "DeploymentRequested".into(),
+                "DeploymentSucceeded".into(),
+                "DeploymentFailed".into(),
+            ],
+            limit: 10_000,
+            ..ReadFilter::default()
+        };
+        loop {
+            let batch = self.inner.store.read_all(&filter).await?;
+            let Some(last) = batch.last() else { break };
+            filter.after = last.position;
+            records.extend(batch);
+        }
+        let history = live_history(&records, project, environment);
+        let (current, target) = rollback_target(&history, to_release)?;
+        Ok((current.clone(), target.clone()))
     }
 
     /// Deployments into an environment (every project), newest first.
@@ -1553,7 +1685,17 @@ impl Engine {
             cells: m
                 .dashboard
                 .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|((project, environment), cell)| {
+                    let held = m
+                        .environments
+                        .get(environment)
+                        .is_some_and(|e| e.state.holds.contains_key(project));
+                    let cell = crate::model::DashboardCell {
+                        held,
+                        ..cell.clone()
+                    };
+                    ((project.clone(), environment.clone()), cell)
+                })
                 .collect(),
         })
     }

@@ -260,11 +260,13 @@ fn creating_an_environment_records_it_with_its_policy() {
             name: env("production"),
             description: "live".into(),
             policy: policy.clone(),
+            auto_rollback: false,
         }),
         vec![EnvironmentEvent::EnvironmentCreated {
             name: env("production"),
             description: "live".into(),
             policy,
+            auto_rollback: false,
         }],
     );
 }
@@ -275,12 +277,14 @@ fn creating_an_environment_twice_is_refused() {
         name: env("production"),
         description: String::new(),
         policy: ApprovalPolicy::default(),
+        auto_rollback: false,
     }]);
     then_refused(
         state.decide(EnvironmentCommand::Create {
             name: env("production"),
             description: String::new(),
             policy: ApprovalPolicy::default(),
+            auto_rollback: false,
         }),
         "environment-exists",
         &["production"],
@@ -297,6 +301,7 @@ fn an_environment_demanding_too_many_approvals_is_refused() {
                 required_approvals: 21,
                 allow_self_approval: false,
             },
+            auto_rollback: false,
         }),
         "invalid-policy",
         &["required_approvals"],
@@ -2216,4 +2221,46 @@ fn a_blocked_release_is_deployed_nowhere_until_unblocked() {
         "release-not-blocked",
         &["not blocked"],
     );
+}
+
+// ----- promotion holds -----
+
+#[test]
+fn a_promotion_hold_is_placed_and_released() {
+    use conveyor_engine::aggregate::environment::EnvironmentCommand as C;
+    let created = EnvironmentEvent::EnvironmentCreated {
+        name: env("production"),
+        description: String::new(),
+        policy: ApprovalPolicy::default(),
+        auto_rollback: true,
+    };
+    let state = given::<EnvironmentState>(std::slice::from_ref(&created));
+    assert!(state.auto_rollback);
+    then_refused(
+        state.decide(C::ReleaseHold {
+            project: project_name("shop"),
+            by: "alice".into(),
+        }),
+        "not-held",
+        &["shop"],
+    );
+    let held = state
+        .decide(C::Hold {
+            project: project_name("shop"),
+            reason: "1.0.2 failed".into(),
+        })
+        .expect("held");
+    let state = given::<EnvironmentState>(&[created.clone(), held[0].clone()]);
+    assert_eq!(
+        state.holds.get(&project_name("shop")).map(String::as_str),
+        Some("1.0.2 failed")
+    );
+    let released = state
+        .decide(C::ReleaseHold {
+            project: project_name("shop"),
+            by: "alice".into(),
+        })
+        .expect("released");
+    let state = given::<EnvironmentState>(&[created, held[0].clone(), released[0].clone()]);
+    assert!(state.holds.is_empty());
 }

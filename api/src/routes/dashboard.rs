@@ -49,6 +49,8 @@ pub struct DashboardCellDto {
     pub latest: Option<CellDeploymentDto>,
     /// Deployments waiting for approval.
     pub pending_approvals: u32,
+    /// Automatic promotion here is held (after an automatic rollback) until a person promotes.
+    pub held: bool,
 }
 
 /// One row: a project's cells by environment name (environments it never deployed to are
@@ -111,6 +113,7 @@ pub fn dashboard_dto(
                 live: cell.live.map(Into::into),
                 latest: cell.latest.map(Into::into),
                 pending_approvals: cell.pending_approvals,
+                held: cell.held,
             },
         );
     }

@@ -48,6 +48,7 @@ pub async fn create_environment(
             name.clone(),
             body.description,
             body.approval_policy.into(),
+            body.auto_rollback,
         )
         .await?;
     let version = env.version;

@@ -1,9 +1,16 @@
-//! Environment: a deployment target with its approval policy.
+//! Environment: a deployment target with its approval policy, its rollback policy, and the
+//! promotion holds placed on it.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Aggregate, refuse};
-use crate::{aggregate::deployment::ApprovalPolicy, error::DomainError, names::EnvironmentName};
+use crate::{
+    aggregate::deployment::ApprovalPolicy,
+    error::DomainError,
+    names::{EnvironmentName, ProjectName},
+};
 
 /// Events of `environment-<name>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +25,24 @@ pub enum EnvironmentEvent {
         description: String,
         /// Who must approve deployments into it.
         policy: ApprovalPolicy,
+        /// Whether a failed deployment is rolled back automatically.
+        #[serde(default)]
+        auto_rollback: bool,
+    },
+    /// Automatic promotion of a project into the environment stops until a person promotes
+    /// (after an automatic rollback, so the failed release is not redeployed by itself).
+    PromotionHeld {
+        /// The project.
+        project: ProjectName,
+        /// Why.
+        reason: String,
+    },
+    /// A person promoted the project again: automatic promotion resumes.
+    PromotionHoldReleased {
+        /// The project.
+        project: ProjectName,
+        /// Who.
+        by: String,
     },
 }
 
@@ -32,6 +57,22 @@ pub enum EnvironmentCommand {
         description: String,
         /// Approval policy.
         policy: ApprovalPolicy,
+        /// Roll back failed deployments automatically.
+        auto_rollback: bool,
+    },
+    /// Hold automatic promotion of a project.
+    Hold {
+        /// The project.
+        project: ProjectName,
+        /// Why.
+        reason: String,
+    },
+    /// Release a project's hold (a person promoted it).
+    ReleaseHold {
+        /// The project.
+        project: ProjectName,
+        /// Who.
+        by: String,
     },
 }
 
@@ -44,23 +85,36 @@ pub struct EnvironmentState {
     pub description: String,
     /// Approval policy.
     pub policy: ApprovalPolicy,
+    /// Whether failed deployments are rolled back automatically.
+    pub auto_rollback: bool,
+    /// Projects whose automatic promotion is held, and why.
+    pub holds: BTreeMap<ProjectName, String>,
 }
 
 impl Aggregate for EnvironmentState {
     type Event = EnvironmentEvent;
 
-    fn evolve(self, event: &EnvironmentEvent) -> Self {
+    fn evolve(mut self, event: &EnvironmentEvent) -> Self {
         match event {
             EnvironmentEvent::EnvironmentCreated {
                 name,
                 description,
                 policy,
-            } => Self {
-                name: Some(name.clone()),
-                description: description.clone(),
-                policy: policy.clone(),
-            },
+                auto_rollback,
+            } => {
+                self.name = Some(name.clone());
+                self.description = description.clone();
+                self.policy = policy.clone();
+                self.auto_rollback = *auto_rollback;
+            }
+            EnvironmentEvent::PromotionHeld { project, reason } => {
+                self.holds.insert(project.clone(), reason.clone());
+            }
+            EnvironmentEvent::PromotionHoldReleased { project, .. } => {
+                self.holds.remove(project);
+            }
         }
+        self
     }
 }
 
@@ -75,6 +129,7 @@ impl EnvironmentState {
                 name,
                 description,
                 policy,
+                auto_rollback,
             } => {
                 if self.name.is_some() {
                     return refuse(
@@ -87,6 +142,25 @@ impl EnvironmentState {
                     name,
                     description,
                     policy,
+                    auto_rollback,
+                }])
+            }
+            EnvironmentCommand::Hold { project, reason } => {
+                if self.name.is_none() {
+                    return refuse("environment-missing", "the environment does not exist");
+                }
+                Ok(vec![EnvironmentEvent::PromotionHeld { project, reason }])
+            }
+            EnvironmentCommand::ReleaseHold { project, by } => {
+                if !self.holds.contains_key(&project) {
+                    return refuse(
+                        "not-held",
+                        format!("project {project} has no promotion hold here"),
+                    );
+                }
+                Ok(vec![EnvironmentEvent::PromotionHoldReleased {
+                    project,
+                    by,
                 }])
             }
         }
