@@ -95,6 +95,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
         .service(releases::deploy_release)
         .service(releases::block_release)
         .service(releases::unblock_release)
+        .service(approvals::list_approvals)
         .service(deployments::list_deployments)
         .service(deployments::get_deployment)
         .service(deployments::approve_deployment)

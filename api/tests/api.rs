@@ -2385,3 +2385,69 @@ async fn a_failed_deployment_rolls_back_and_holds_automatic_promotion() {
     let released = app.events_of_type("PromotionHoldReleased").await;
     assert_eq!(released[0]["payload"]["by"], "admin");
 }
+
+/// The approvals inbox lists what waits for the caller's scopes, never their own requests,
+/// and empties once they decide.
+#[actix_web::test]
+async fn the_approvals_inbox_lists_what_waits_for_the_caller() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    app.create_environment("production", 2).await;
+    app.post(
+        "/api/v1/projects",
+        &app.admin(),
+        &project_definition("shop", &[("dev", true), ("production", false)]),
+    )
+    .await
+    .expect(201);
+    let (release, _) = app.build_release(&support::commit("inbox"), "1.0.1").await;
+    app.run_deployment("dev").await;
+    let deployment = app.promote(&release, "production").await.expect(201);
+    let inbox = |subject: &'static str, scopes: &'static str| {
+        let app = &app;
+        async move {
+            let token = app.token(subject, scopes);
+            let page = app
+                .get("/api/v1/approvals?pending=true", &token)
+                .await
+                .expect(200);
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["id"].clone())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        inbox("alice", "approve:production").await,
+        [deployment["id"].clone()]
+    );
+    assert_eq!(
+        inbox("carol", "approve:*").await,
+        [deployment["id"].clone()]
+    );
+    assert!(
+        inbox("dave", "approve:staging read").await.is_empty(),
+        "not his environment"
+    );
+    assert!(
+        inbox("admin", "approve:*").await.is_empty(),
+        "the requester may not approve"
+    );
+    app.approve(&deployment, "alice").await.expect(200);
+    assert!(
+        inbox("alice", "approve:production").await.is_empty(),
+        "alice decided"
+    );
+    assert_eq!(
+        inbox("carol", "approve:production").await,
+        [deployment["id"].clone()]
+    );
+    app.get(
+        "/api/v1/approvals?pending=false",
+        &app.token("alice", "approve:production"),
+    )
+    .await
+    .expect_problem(422);
+}

@@ -1507,6 +1507,35 @@ impl Engine {
         page(items, before, limit)
     }
 
+    /// Deployments waiting for an approval that `subject` may give: awaiting approval in an
+    /// environment `may_approve` accepts, not requested or released by the subject (unless the
+    /// environment allows it), and not already approved by them. Oldest first.
+    pub fn pending_approvals(
+        &self,
+        subject: &str,
+        may_approve: impl Fn(&EnvironmentName) -> bool,
+    ) -> Vec<DeploymentView> {
+        let mut pending: Vec<DeploymentView> = self.read(|m| {
+            m.deployments
+                .values()
+                .filter(|d| {
+                    let s = &d.tracked.state;
+                    let own = s.requested_by == subject || s.release_created_by == subject;
+                    s.status == crate::aggregate::deployment::DeploymentStatus::AwaitingApproval
+                        && s.environment.as_ref().is_some_and(&may_approve)
+                        && (s.policy.allow_self_approval || !own)
+                        && !s
+                            .approvals
+                            .iter()
+                            .any(|(approver, _)| approver.subject == subject)
+                })
+                .cloned()
+                .collect()
+        });
+        pending.sort_by_key(|d| d.tracked.position);
+        pending
+    }
+
     /// Records an approval decision by `ctx.actor`.
     pub async fn decide_approval(
         &self,

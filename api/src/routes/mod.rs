@@ -2,6 +2,7 @@
 //! parses its input into engine types, calls the engine and converts the answer.
 
 pub mod agents;
+pub mod approvals;
 pub mod artifacts;
 pub mod builds;
 pub mod dashboard;
