@@ -134,6 +134,7 @@ async fn main() -> anyhow::Result<()> {
                 reverts: None,
                 policy: ApprovalPolicy::default(),
                 previous_release_version: None,
+                freeze_override: None,
             };
             let succeeded = DeploymentEvent::DeploymentSucceeded {
                 lease_id: Uuid::nil(),

@@ -130,6 +130,8 @@ pub enum Scope {
     Deploy(EnvScope),
     /// `approve:<env>`: approve or reject deployments to an environment.
     Approve(EnvScope),
+    /// `freeze:override`: deploy into a frozen environment, giving a reason.
+    FreezeOverride,
 }
 
 impl Scope {
@@ -147,6 +149,7 @@ impl Scope {
             "push" => Some(Scope::Push),
             "agent" => Some(Scope::Agent),
             "release" => Some(Scope::Release),
+            "freeze:override" => Some(Scope::FreezeOverride),
             _ => match text.split_once(':')? {
                 ("deploy", name) => env(name).map(Scope::Deploy),
                 ("approve", name) => env(name).map(Scope::Approve),
@@ -175,6 +178,7 @@ impl fmt::Display for Scope {
             Scope::Push => f.write_str("push"),
             Scope::Agent => f.write_str("agent"),
             Scope::Release => f.write_str("release"),
+            Scope::FreezeOverride => f.write_str("freeze:override"),
             Scope::Deploy(env) => write!(f, "deploy:{env}"),
             Scope::Approve(env) => write!(f, "approve:{env}"),
         }

@@ -19,6 +19,7 @@ use crate::routes::*;
         operations::healthz, operations::readyz, operations::metrics,
         environments::create_environment, environments::list_environments,
         environments::get_environment, environments::environment_history, environments::environment_state,
+        environments::add_freeze, environments::remove_freeze,
         environments::rollback_environment,
         projects::create_project, projects::list_projects, projects::get_project,
         projects::update_project,

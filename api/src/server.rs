@@ -80,6 +80,8 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
         .service(environments::get_environment)
         .service(environments::environment_history)
         .service(environments::environment_state)
+        .service(environments::add_freeze)
+        .service(environments::remove_freeze)
         .service(environments::rollback_environment)
         .service(projects::create_project)
         .service(projects::list_projects)

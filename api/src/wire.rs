@@ -9,6 +9,7 @@ use conveyor_engine::{
     EnvironmentName, EnvironmentState, ProjectState, StepOutcome,
     aggregate::{
         deployment::{ApprovalDecision, Approver},
+        freeze::{Freeze, FreezeWindow},
         job::{Lease, StepReport},
         project::{
             BuildPlan, BuildStep, DeploymentStep, LifecycleStage, PlanSource, ProjectSpec,
@@ -112,6 +113,76 @@ impl From<&ApprovalPolicy> for ApprovalPolicyDto {
     }
 }
 
+/// A freeze window: one-off (`start`, `end`) or recurring (`cron`, `duration_minutes`,
+/// `timezone`), for every project or one.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Freeze)]
+#[serde(deny_unknown_fields)]
+pub struct FreezeDto {
+    /// Its id (set by the server).
+    #[serde(default)]
+    pub id: Uuid,
+    /// Only this project (every project when absent).
+    #[serde(default)]
+    pub project: Option<String>,
+    /// One-off: the start (RFC 3339).
+    #[serde(default)]
+    pub start: Option<DateTime<Utc>>,
+    /// One-off: the end (RFC 3339).
+    #[serde(default)]
+    pub end: Option<DateTime<Utc>>,
+    /// Recurring: minute hour day-of-month month day-of-week, e.g. `0 18 * * Fri`.
+    #[serde(default)]
+    pub cron: Option<String>,
+    /// Recurring: how long each window lasts.
+    #[serde(default)]
+    pub duration_minutes: Option<u32>,
+    /// Recurring: the IANA time zone the cron expression reads, e.g. `Europe/Berlin`.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Why.
+    pub reason: String,
+    /// Whether rollbacks are frozen too (default: no, a rollback may always run).
+    #[serde(default)]
+    pub applies_to_rollback: bool,
+    /// Whether it holds now (set by the server).
+    #[serde(default)]
+    pub active_now: bool,
+}
+
+impl From<&Freeze> for FreezeDto {
+    fn from(f: &Freeze) -> Self {
+        let mut dto = FreezeDto {
+            id: f.id,
+            project: f.project.as_ref().map(|p| p.to_string()),
+            start: None,
+            end: None,
+            cron: None,
+            duration_minutes: None,
+            timezone: None,
+            reason: f.reason.clone(),
+            applies_to_rollback: f.applies_to_rollback,
+            active_now: f.window.active_at(Utc::now()),
+        };
+        match &f.window {
+            FreezeWindow::OneOff { start, end } => {
+                dto.start = Some(*start);
+                dto.end = Some(*end);
+            }
+            FreezeWindow::Recurring {
+                cron,
+                duration_minutes,
+                timezone,
+            } => {
+                dto.cron = Some(cron.clone());
+                dto.duration_minutes = Some(*duration_minutes);
+                dto.timezone = Some(timezone.clone());
+            }
+        }
+        dto
+    }
+}
+
 /// Body of `POST /api/v1/environments`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -144,6 +215,8 @@ pub struct Environment {
     pub auto_rollback: bool,
     /// Projects whose automatic promotion here is held, and why.
     pub holds: BTreeMap<String, String>,
+    /// Freeze windows.
+    pub freezes: Vec<FreezeDto>,
     /// Stream version (send as `If-Match`).
     pub version: u64,
     /// When it was created.
@@ -157,6 +230,7 @@ impl From<Tracked<EnvironmentState>> for Environment {
             description: t.state.description,
             approval_policy: (&t.state.policy).into(),
             auto_rollback: t.state.auto_rollback,
+            freezes: t.state.freezes.iter().map(FreezeDto::from).collect(),
             holds: t
                 .state
                 .holds
@@ -938,6 +1012,10 @@ pub struct BlockRequest {
 pub struct DeployRequest {
     /// Target environment.
     pub environment: String,
+    /// Deploy although a freeze holds there: the reason, recorded on the deployment (needs
+    /// the `freeze:override` scope).
+    #[serde(default)]
+    pub override_freeze: Option<String>,
 }
 
 /// Body of `POST /api/v1/environments/{env}/rollback`.

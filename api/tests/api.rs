@@ -2451,3 +2451,97 @@ async fn the_approvals_inbox_lists_what_waits_for_the_caller() {
     .await
     .expect_problem(422);
 }
+
+/// A freeze refuses deployments on every path — automatic ones included — unless a holder of
+/// `freeze:override` gives a reason, which is recorded.
+#[actix_web::test]
+async fn a_frozen_environment_refuses_deployments_unless_overridden() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    app.create_environment("production", 0).await;
+    app.post(
+        "/api/v1/projects",
+        &app.admin(),
+        &project_definition("shop", &[("dev", true), ("production", false)]),
+    )
+    .await
+    .expect(201);
+    let now = chrono::Utc::now();
+    let window = json!({
+        "start": (now - chrono::Duration::hours(1)).to_rfc3339(),
+        "end": (now + chrono::Duration::hours(1)).to_rfc3339(),
+        "reason": "year-end freeze",
+    });
+    let dev = app
+        .post("/api/v1/environments/dev/freezes", &app.admin(), &window)
+        .await
+        .expect(201);
+    assert_eq!(dev["freezes"][0]["active_now"], true);
+    let freeze_id = dev["freezes"][0]["id"].as_str().unwrap().to_owned();
+    app.post(
+        "/api/v1/environments/dev/freezes",
+        &app.admin(),
+        &json!({"cron": "0 22 * * Sat", "duration_minutes": 60, "timezone": "Mars/Olympus", "reason": "x"}),
+    )
+    .await
+    .expect_problem(422);
+
+    // The automatic deployment to dev is held back by the freeze…
+    let (release, _) = app.build_release(&support::commit("frozen"), "1.0.1").await;
+    let id = release["id"].as_str().unwrap();
+    assert!(
+        app.deployments(&format!("release={id}")).await.is_empty(),
+        "frozen: no automatic deployment"
+    );
+    // …and so is a person's, unless they may override and say why.
+    let deploy = |body: Value, token: String| {
+        let app = &app;
+        async move {
+            app.post(&format!("/api/v1/releases/{id}/deployments"), &token, &body)
+                .await
+        }
+    };
+    let problem = deploy(json!({"environment": "dev"}), app.admin())
+        .await
+        .expect_problem_type(409, "environment-frozen");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("year-end freeze"),
+        "{problem}"
+    );
+    deploy(
+        json!({"environment": "dev", "override_freeze": "hotfix"}),
+        app.admin(),
+    )
+    .await
+    .expect_problem(403);
+    let overrider = app.token("cto", "deploy:* freeze:override read");
+    let deployment = deploy(
+        json!({"environment": "dev", "override_freeze": "security fix"}),
+        overrider,
+    )
+    .await
+    .expect(201);
+    assert_eq!(deployment["status"], "queued");
+    let requested = app.events_of_type("DeploymentRequested").await;
+    let overridden = requested.last().unwrap();
+    assert_eq!(
+        overridden["payload"]["freeze_override"],
+        json!({"by": "cto", "reason": "security fix"})
+    );
+
+    // Removing the freeze lets deployments through again.
+    app.post(
+        &format!("/api/v1/environments/dev/freezes/{freeze_id}/remove"),
+        &app.admin(),
+        &json!({}),
+    )
+    .await
+    .expect(200);
+    app.run_deployment("dev").await;
+    deploy(json!({"environment": "production"}), app.admin())
+        .await
+        .expect(201);
+}

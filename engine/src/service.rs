@@ -592,6 +592,7 @@ impl Engine {
             DeploymentKind::Deploy,
             None,
             EventIds::Derived(deployment_id),
+            None,
         )
         .await?;
         Ok(true)
@@ -668,6 +669,7 @@ impl Engine {
             DeploymentKind::Rollback,
             Some(current.deployment_id),
             EventIds::Derived(rollback_id),
+            None,
         )
         .await?;
         Ok(true)
@@ -724,6 +726,7 @@ impl Engine {
             DeploymentKind::Deploy,
             None,
             EventIds::Derived(next_id),
+            None,
         )
         .await?;
         Ok(true)
@@ -873,6 +876,47 @@ impl Engine {
         })
         .await?;
         self.get_environment(&name)
+    }
+
+    /// Adds a freeze window to an environment.
+    pub async fn add_freeze(
+        &self,
+        ctx: &CommandContext,
+        environment: &EnvironmentName,
+        freeze: crate::aggregate::freeze::Freeze,
+    ) -> Result<Tracked<EnvironmentState>, EngineError> {
+        self.get_environment(environment)?;
+        let command = EnvironmentCommand::AddFreeze(freeze);
+        self.execute::<EnvironmentState>(
+            ctx,
+            &environment_stream(environment.as_str()),
+            None,
+            |state| Ok(state.decide(command.clone())?),
+        )
+        .await?;
+        self.get_environment(environment)
+    }
+
+    /// Removes a freeze window.
+    pub async fn remove_freeze(
+        &self,
+        ctx: &CommandContext,
+        environment: &EnvironmentName,
+        id: Uuid,
+    ) -> Result<Tracked<EnvironmentState>, EngineError> {
+        self.get_environment(environment)?;
+        let command = EnvironmentCommand::RemoveFreeze {
+            id,
+            by: ctx.actor.subject.clone(),
+        };
+        self.execute::<EnvironmentState>(
+            ctx,
+            &environment_stream(environment.as_str()),
+            None,
+            |state| Ok(state.decide(command.clone())?),
+        )
+        .await?;
+        self.get_environment(environment)
     }
 
     /// One environment.
@@ -1377,12 +1421,15 @@ impl Engine {
 
     // ----- deployments -----
 
-    /// Requests a deployment of a release into an environment (a promotion).
+    /// Requests a deployment of a release into an environment (a promotion). A freeze in
+    /// force refuses it unless `freeze_override` says who overrides it and why (the caller
+    /// checked they hold `freeze:override`).
     pub async fn request_deployment(
         &self,
         ctx: &CommandContext,
         release_id: Uuid,
         environment: EnvironmentName,
+        freeze_override: Option<crate::aggregate::freeze::FreezeOverride>,
     ) -> Result<DeploymentView, EngineError> {
         let id = new_event_id();
         let project = self.read(|m| {
@@ -1402,6 +1449,7 @@ impl Engine {
                 DeploymentKind::Deploy,
                 None,
                 EventIds::Fresh,
+                freeze_override,
             )
             .await?;
         // A person promoted the project here again: automatic promotion resumes.
@@ -1435,6 +1483,7 @@ impl Engine {
         kind: DeploymentKind,
         reverts: Option<Uuid>,
         ids: EventIds,
+        freeze_override: Option<crate::aggregate::freeze::FreezeOverride>,
     ) -> Result<AppendOutcome, EngineError> {
         let events = self.read(|m| {
             let release = m
@@ -1463,6 +1512,14 @@ impl Engine {
                         .live_deployment(&snapshot.project, &environment)
                         .map(|live| live.tracked.state.release_version.clone()),
                     release_blocked: release.tracked.state.blocked.clone(),
+                    frozen: m.environments.get(&environment).and_then(|e| {
+                        e.state.frozen_for(
+                            &snapshot.project,
+                            kind == DeploymentKind::Rollback,
+                            Utc::now(),
+                        )
+                    }),
+                    freeze_override: freeze_override.clone(),
                 })?,
             )
         })?;
@@ -1603,6 +1660,7 @@ impl Engine {
                 DeploymentKind::Rollback,
                 Some(current.deployment_id),
                 EventIds::Fresh,
+                None,
             )
             .await?;
         self.settle(outcome.last_position).await?;

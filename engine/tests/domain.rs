@@ -1087,6 +1087,8 @@ fn request<'a>(
         succeeded_in,
         previous_release_version: None,
         release_blocked: None,
+        frozen: None,
+        freeze_override: None,
     }
 }
 
@@ -1103,6 +1105,7 @@ fn requested(environment: &str, policy: ApprovalPolicy, kind: DeploymentKind) ->
         reverts: None,
         policy,
         previous_release_version: None,
+        freeze_override: None,
     }
 }
 
@@ -1773,6 +1776,7 @@ impl Log {
                 reverts: None,
                 policy: ApprovalPolicy::default(),
                 previous_release_version: None,
+                freeze_override: None,
             },
         );
         self.append(deployment, &DeploymentEvent::DeploymentQueued {});
@@ -2263,4 +2267,121 @@ fn a_promotion_hold_is_placed_and_released() {
         .expect("released");
     let state = given::<EnvironmentState>(&[created, held[0].clone(), released[0].clone()]);
     assert!(state.holds.is_empty());
+}
+
+// ----- freezes -----
+
+fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+#[test]
+fn a_one_off_freeze_holds_from_start_to_end() {
+    use conveyor_engine::aggregate::freeze::FreezeWindow;
+    let window = FreezeWindow::OneOff {
+        start: utc("2026-12-24T00:00:00Z"),
+        end: utc("2026-12-27T00:00:00Z"),
+    };
+    assert!(window.validate().is_ok());
+    assert!(!window.active_at(utc("2026-12-23T23:59:59Z")));
+    assert!(window.active_at(utc("2026-12-24T00:00:00Z")));
+    assert!(!window.active_at(utc("2026-12-27T00:00:00Z")));
+    let backwards = FreezeWindow::OneOff {
+        start: utc("2026-12-27T00:00:00Z"),
+        end: utc("2026-12-24T00:00:00Z"),
+    };
+    then_refused(backwards.validate(), "invalid-freeze", &["end after"]);
+}
+
+#[test]
+fn a_recurring_freeze_follows_the_wall_clock_across_a_dst_change() {
+    use conveyor_engine::aggregate::freeze::FreezeWindow;
+    // Every Saturday 22:00 in Berlin, for 48 hours. Europe moves to summer time on
+    // 2026-03-29, between the weekend of March 28 and that of April 4.
+    let weekend = FreezeWindow::Recurring {
+        cron: "0 22 * * Sat".into(),
+        duration_minutes: 48 * 60,
+        timezone: "Europe/Berlin".into(),
+    };
+    assert!(weekend.validate().is_ok());
+    // Winter time (UTC+1): 22:00 local is 21:00Z on Saturday March 28.
+    assert!(!weekend.active_at(utc("2026-03-28T20:59:00Z")));
+    assert!(weekend.active_at(utc("2026-03-28T21:00:00Z")));
+    assert!(weekend.active_at(utc("2026-03-30T20:59:00Z")));
+    assert!(!weekend.active_at(utc("2026-03-30T21:00:00Z")));
+    // Summer time (UTC+2): 22:00 local is 20:00Z on Saturday April 4.
+    assert!(!weekend.active_at(utc("2026-04-04T19:59:00Z")));
+    assert!(weekend.active_at(utc("2026-04-04T20:00:00Z")));
+    assert!(!weekend.active_at(utc("2026-04-01T12:00:00Z")), "midweek");
+    for (bad, mentions) in [
+        (
+            FreezeWindow::Recurring {
+                cron: "0 22 * *".into(),
+                duration_minutes: 60,
+                timezone: "UTC".into(),
+            },
+            "five fields",
+        ),
+        (
+            FreezeWindow::Recurring {
+                cron: "0 25 * * *".into(),
+                duration_minutes: 60,
+                timezone: "UTC".into(),
+            },
+            "not valid",
+        ),
+        (
+            FreezeWindow::Recurring {
+                cron: "0 22 * * Sat".into(),
+                duration_minutes: 60,
+                timezone: "Mars/Olympus".into(),
+            },
+            "time zone",
+        ),
+        (
+            FreezeWindow::Recurring {
+                cron: "0 22 * * Sat".into(),
+                duration_minutes: 0,
+                timezone: "UTC".into(),
+            },
+            "duration",
+        ),
+    ] {
+        then_refused(bad.validate(), "invalid-freeze", &[mentions]);
+    }
+}
+
+#[test]
+fn a_frozen_environment_refuses_deployments_unless_overridden() {
+    use conveyor_engine::aggregate::freeze::FreezeOverride;
+    let snapshot = release();
+    let succeeded = succeeded_in(&[]);
+    let mut frozen = request(&snapshot, "dev", ApprovalPolicy::default(), &succeeded);
+    frozen.frozen = Some("year-end freeze".into());
+    then_refused(
+        given::<DeploymentState>(&[]).decide_request(frozen.clone()),
+        "environment-frozen",
+        &["dev", "year-end freeze", "freeze:override"],
+    );
+    frozen.freeze_override = Some(FreezeOverride {
+        by: "cto".into(),
+        reason: "security fix".into(),
+    });
+    let events = given::<DeploymentState>(&[])
+        .decide_request(frozen)
+        .expect("overridden");
+    match &events[0] {
+        DeploymentEvent::DeploymentRequested {
+            freeze_override, ..
+        } => assert_eq!(
+            freeze_override,
+            &Some(FreezeOverride {
+                by: "cto".into(),
+                reason: "security fix".into()
+            })
+        ),
+        other => panic!("expected DeploymentRequested, got {other:?}"),
+    }
 }

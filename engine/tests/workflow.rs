@@ -546,6 +546,7 @@ async fn promoting_before_the_previous_stage_succeeded_is_refused() -> TestResul
                 &actor("alice", &["deploy:staging"]),
                 release,
                 env("staging"),
+                None,
             )
             .await,
     );
@@ -724,7 +725,7 @@ async fn a_deployment_needing_two_approvals_is_queued_by_the_second_distinct_app
 
     let deployment = world
         .engine
-        .request_deployment(&approver("alice"), release, env("production"))
+        .request_deployment(&approver("alice"), release, env("production"), None)
         .await?;
     assert_eq!(
         deployment.tracked.state.status,
@@ -791,7 +792,7 @@ async fn a_rejection_ends_the_deployment() -> TestResult {
     let release = release_id(&world.releases()[0]);
     let deployment = world
         .engine
-        .request_deployment(&approver("alice"), release, env("production"))
+        .request_deployment(&approver("alice"), release, env("production"), None)
         .await?;
     let id = deployment_id(&deployment);
 
@@ -928,11 +929,11 @@ async fn two_deployments_queued_for_dev(world: &World) -> TestResult<(Uuid, Uuid
     let requester = actor("alice", &["deploy:dev"]);
     let first = world
         .engine
-        .request_deployment(&requester, release_id(&releases[0]), env("dev"))
+        .request_deployment(&requester, release_id(&releases[0]), env("dev"), None)
         .await?;
     let second = world
         .engine
-        .request_deployment(&requester, release_id(&releases[1]), env("dev"))
+        .request_deployment(&requester, release_id(&releases[1]), env("dev"), None)
         .await?;
     Ok((deployment_id(&first), deployment_id(&second)))
 }

@@ -1,9 +1,13 @@
 //! Environments: create, list, show, history, point-in-time state, rollback.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use conveyor_engine::service::PointInTime;
+use conveyor_engine::{
+    aggregate::freeze::{Freeze, FreezeWindow},
+    service::PointInTime,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use super::{context, created, parse_environment, parse_project, with_etag};
 use crate::{
@@ -11,7 +15,7 @@ use crate::{
     error::{ApiError, ProblemDetails},
     server::AppState,
     wire::{
-        ArtifactDto, CreateEnvironmentRequest, Deployment, Environment, Page, PageQuery,
+        ArtifactDto, CreateEnvironmentRequest, Deployment, Environment, FreezeDto, Page, PageQuery,
         RollbackRequest,
     },
 };
@@ -283,4 +287,108 @@ pub async fn environment_state(
         position: at_state.position,
         projects,
     }))
+}
+
+/// Freeze an environment, for every project or one: once (`start`, `end`) or on a schedule
+/// (`cron` read in `timezone`, each window lasting `duration_minutes`). While a freeze holds,
+/// deployments are refused — manual, automatic and bot alike, rollbacks too when
+/// `applies_to_rollback` — unless someone holding `freeze:override` gives a reason.
+#[utoipa::path(
+    post, path = "/api/v1/environments/{env}/freezes", tag = "environments",
+    params(("env" = String, Path, description = "Environment name"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+    request_body = FreezeDto,
+    responses(
+        (status = 201, description = "Added; the environment with its freezes", body = Environment),
+        (status = 400, description = "Malformed body", body = ProblemDetails),
+        (status = 401, description = "No valid token", body = ProblemDetails),
+        (status = 403, description = "Missing scope `admin`", body = ProblemDetails),
+        (status = 404, description = "No such environment", body = ProblemDetails),
+        (status = 422, description = "Bad window, cron expression or time zone", body = ProblemDetails),
+    ),
+    security(("bearer" = ["admin"]))
+)]
+#[post("/environments/{env}/freezes")]
+pub async fn add_freeze(
+    principal: Principal,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<FreezeDto>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("admin")?;
+    let environment = parse_environment(&path, "env")?;
+    let body = body.into_inner();
+    let window = match (
+        body.start,
+        body.end,
+        body.cron,
+        body.duration_minutes,
+        body.timezone,
+    ) {
+        (Some(start), Some(end), None, None, None) => FreezeWindow::OneOff { start, end },
+        (None, None, Some(cron), Some(duration_minutes), Some(timezone)) => {
+            FreezeWindow::Recurring {
+                cron,
+                duration_minutes,
+                timezone,
+            }
+        }
+        _ => {
+            return Err(ApiError::validation(
+                "start",
+                "give start and end, or cron, duration_minutes and timezone",
+            ));
+        }
+    };
+    let freeze = Freeze {
+        id: Uuid::now_v7(),
+        project: body
+            .project
+            .as_deref()
+            .map(|p| parse_project(p, "project"))
+            .transpose()?,
+        window,
+        reason: body.reason,
+        applies_to_rollback: body.applies_to_rollback,
+    };
+    let env = state
+        .engine
+        .add_freeze(&context(&req, &principal), &environment, freeze)
+        .await?;
+    Ok(created(
+        format!("/api/v1/environments/{environment}"),
+        Environment::from(env),
+    ))
+}
+
+/// Remove a freeze window.
+#[utoipa::path(
+    post, path = "/api/v1/environments/{env}/freezes/{id}/remove", tag = "environments",
+    params(("env" = String, Path, description = "Environment name"),
+           ("id" = Uuid, Path, description = "Freeze id")),
+    responses(
+        (status = 200, description = "Removed", body = Environment),
+        (status = 401, description = "No valid token", body = ProblemDetails),
+        (status = 403, description = "Missing scope `admin`", body = ProblemDetails),
+        (status = 404, description = "No such environment", body = ProblemDetails),
+        (status = 409, description = "No such freeze", body = ProblemDetails),
+    ),
+    security(("bearer" = ["admin"]))
+)]
+#[post("/environments/{env}/freezes/{id}/remove")]
+pub async fn remove_freeze(
+    principal: Principal,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("admin")?;
+    let (raw, id) = path.into_inner();
+    let environment = parse_environment(&raw, "env")?;
+    let env = state
+        .engine
+        .remove_freeze(&context(&req, &principal), &environment, id)
+        .await?;
+    Ok(HttpResponse::Ok().json(Environment::from(env)))
 }

@@ -100,6 +100,7 @@ const INVALID_INPUT_CODES: &[&str] = &[
     "project-rename",
     "invalid-pipelines",
     "block-needs-reason",
+    "invalid-freeze",
     "invalid-subscription",
     "invalid-integration",
 ];

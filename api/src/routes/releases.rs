@@ -1,6 +1,7 @@
 //! Releases, and promoting one into an environment.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use conveyor_engine::aggregate::freeze::FreezeOverride;
 use uuid::Uuid;
 
 use super::{context, created, parse_environment, parse_project};
@@ -129,9 +130,30 @@ pub async fn deploy_release(
 ) -> Result<HttpResponse, ApiError> {
     let environment = parse_environment(&body.environment, "environment")?;
     principal.require(&format!("deploy:{environment}"))?;
+    let freeze_override = match body.override_freeze.as_deref().map(str::trim) {
+        None => None,
+        Some("") => {
+            return Err(ApiError::validation(
+                "override_freeze",
+                "overriding a freeze needs a reason",
+            ));
+        }
+        Some(reason) => {
+            principal.require("freeze:override")?;
+            Some(FreezeOverride {
+                by: principal.subject.clone(),
+                reason: reason.to_owned(),
+            })
+        }
+    };
     let deployment = state
         .engine
-        .request_deployment(&context(&req, &principal), *path, environment)
+        .request_deployment(
+            &context(&req, &principal),
+            *path,
+            environment,
+            freeze_override,
+        )
         .await?;
     let deployment = Deployment::from(deployment);
     Ok(created(

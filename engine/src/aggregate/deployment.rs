@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::{
     Aggregate,
+    freeze::FreezeOverride,
     job::{JobCommand, JobDecision, JobEvent, JobState, Lease, LeaseExtension, StepReport},
     refuse,
     release::ReleaseSnapshot,
@@ -132,6 +133,9 @@ pub enum DeploymentEvent {
         /// The release live in the environment when requested (none for the first).
         #[serde(default)]
         previous_release_version: Option<String>,
+        /// A freeze held and someone overrode it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        freeze_override: Option<FreezeOverride>,
     },
     /// The deployment waits for approvals.
     DeploymentAwaitingApproval {
@@ -211,6 +215,10 @@ pub struct RequestDeployment<'a> {
     pub previous_release_version: Option<String>,
     /// Why the release is blocked, when it is.
     pub release_blocked: Option<String>,
+    /// The reason of a freeze that holds in the environment now for this deployment.
+    pub frozen: Option<String>,
+    /// Who overrides that freeze and why (they hold `freeze:override`).
+    pub freeze_override: Option<FreezeOverride>,
 }
 
 /// Commands on an existing deployment.
@@ -291,6 +299,7 @@ impl Aggregate for DeploymentState {
                 reverts,
                 policy,
                 previous_release_version,
+                ..
             } => {
                 self.previous_release_version = previous_release_version.clone();
                 self.id = Some(*deployment_id);
@@ -369,6 +378,18 @@ impl DeploymentState {
                 ),
             );
         }
+        if let Some(reason) = &request.frozen
+            && request.freeze_override.is_none()
+        {
+            return refuse(
+                "environment-frozen",
+                format!(
+                    "{} is frozen: {reason}; a holder of freeze:override may override it with a reason",
+                    request.environment
+                ),
+            );
+        }
+        let freeze_override = request.frozen.as_ref().and(request.freeze_override.clone());
         let lifecycle = &release.lifecycle;
         let Some(stage) = lifecycle
             .iter()
@@ -420,6 +441,7 @@ impl DeploymentState {
                 reverts: request.reverts,
                 policy: request.policy,
                 previous_release_version: request.previous_release_version,
+                freeze_override,
             },
             if required > 0 {
                 DeploymentEvent::DeploymentAwaitingApproval {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Aggregate, refuse};
+use super::{Aggregate, freeze::Freeze, refuse};
 use crate::{
     aggregate::deployment::ApprovalPolicy,
     error::DomainError,
@@ -44,6 +44,18 @@ pub enum EnvironmentEvent {
         /// Who.
         by: String,
     },
+    /// A freeze window was added.
+    FreezeAdded {
+        /// The freeze.
+        freeze: Freeze,
+    },
+    /// A freeze window was removed.
+    FreezeRemoved {
+        /// Its id.
+        id: uuid::Uuid,
+        /// Who.
+        by: String,
+    },
 }
 
 /// Commands for an environment.
@@ -74,6 +86,15 @@ pub enum EnvironmentCommand {
         /// Who.
         by: String,
     },
+    /// Add a freeze window.
+    AddFreeze(Freeze),
+    /// Remove a freeze window.
+    RemoveFreeze {
+        /// Its id.
+        id: uuid::Uuid,
+        /// Who.
+        by: String,
+    },
 }
 
 /// An environment as its stream says.
@@ -89,6 +110,23 @@ pub struct EnvironmentState {
     pub auto_rollback: bool,
     /// Projects whose automatic promotion is held, and why.
     pub holds: BTreeMap<ProjectName, String>,
+    /// Freeze windows.
+    pub freezes: Vec<Freeze>,
+}
+
+impl EnvironmentState {
+    /// The reason of the first freeze that stops a deployment of `project` at `now`.
+    pub fn frozen_for(
+        &self,
+        project: &ProjectName,
+        rollback: bool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<String> {
+        self.freezes
+            .iter()
+            .find(|f| f.stops(project, rollback, now))
+            .map(|f| f.reason.clone())
+    }
 }
 
 impl Aggregate for EnvironmentState {
@@ -113,6 +151,8 @@ impl Aggregate for EnvironmentState {
             EnvironmentEvent::PromotionHoldReleased { project, .. } => {
                 self.holds.remove(project);
             }
+            EnvironmentEvent::FreezeAdded { freeze } => self.freezes.push(freeze.clone()),
+            EnvironmentEvent::FreezeRemoved { id, .. } => self.freezes.retain(|f| f.id != *id),
         }
         self
     }
@@ -150,6 +190,22 @@ impl EnvironmentState {
                     return refuse("environment-missing", "the environment does not exist");
                 }
                 Ok(vec![EnvironmentEvent::PromotionHeld { project, reason }])
+            }
+            EnvironmentCommand::AddFreeze(freeze) => {
+                if self.name.is_none() {
+                    return refuse("environment-missing", "the environment does not exist");
+                }
+                if freeze.reason.trim().is_empty() {
+                    return refuse("invalid-freeze", "a freeze needs a reason");
+                }
+                freeze.window.validate()?;
+                Ok(vec![EnvironmentEvent::FreezeAdded { freeze }])
+            }
+            EnvironmentCommand::RemoveFreeze { id, by } => {
+                if !self.freezes.iter().any(|f| f.id == id) {
+                    return refuse("freeze-missing", format!("there is no freeze {id} here"));
+                }
+                Ok(vec![EnvironmentEvent::FreezeRemoved { id, by }])
             }
             EnvironmentCommand::ReleaseHold { project, by } => {
                 if !self.holds.contains_key(&project) {

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod deployment;
 pub mod environment;
+pub mod freeze;
 pub mod integration;
 pub mod job;
 pub mod project;
