@@ -2531,6 +2531,11 @@ async fn a_frozen_environment_refuses_deployments_unless_overridden() {
         overridden["payload"]["freeze_override"],
         json!({"by": "cto", "reason": "security fix"})
     );
+    let grid = app.get("/api/v1/dashboard", &app.admin()).await.expect(200);
+    assert_eq!(
+        grid["projects"][0]["cells"]["dev"]["frozen"], true,
+        "{grid}"
+    );
 
     // Removing the freeze lets deployments through again.
     app.post(

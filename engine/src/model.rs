@@ -132,6 +132,8 @@ pub struct DashboardCell {
     pub pending_approvals: u32,
     /// Whether automatic promotion into this cell is held (filled in when served).
     pub held: bool,
+    /// Whether a freeze holds for this cell now (filled in when served).
+    pub frozen: bool,
 }
 
 /// Everything the log says, folded.

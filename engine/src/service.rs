@@ -1766,6 +1766,7 @@ impl Engine {
     /// The project × environment grid: environment and project names in order, and the cells
     /// that have deployments. The read model keeps it current per event; this only copies it.
     pub fn dashboard(&self) -> Dashboard {
+        let now = Utc::now();
         self.read(|m| Dashboard {
             environments: m.environments.keys().cloned().collect(),
             projects: m.projects.keys().cloned().collect(),
@@ -1773,12 +1774,13 @@ impl Engine {
                 .dashboard
                 .iter()
                 .map(|((project, environment), cell)| {
-                    let held = m
-                        .environments
-                        .get(environment)
-                        .is_some_and(|e| e.state.holds.contains_key(project));
+                    let state = m.environments.get(environment).map(|e| &e.state);
+                    let held = state.is_some_and(|s| s.holds.contains_key(project));
+                    let frozen =
+                        state.is_some_and(|s| s.frozen_for(project, false, now).is_some());
                     let cell = crate::model::DashboardCell {
                         held,
+                        frozen,
                         ..cell.clone()
                     };
                     ((project.clone(), environment.clone()), cell)

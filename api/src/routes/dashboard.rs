@@ -51,6 +51,8 @@ pub struct DashboardCellDto {
     pub pending_approvals: u32,
     /// Automatic promotion here is held (after an automatic rollback) until a person promotes.
     pub held: bool,
+    /// A freeze holds here now.
+    pub frozen: bool,
 }
 
 /// One row: a project's cells by environment name (environments it never deployed to are
@@ -114,6 +116,7 @@ pub fn dashboard_dto(
                 latest: cell.latest.map(Into::into),
                 pending_approvals: cell.pending_approvals,
                 held: cell.held,
+                frozen: cell.frozen,
             },
         );
     }
