@@ -8,7 +8,7 @@ use conveyor_engine::{
     ApprovalPolicy, Artifact, BuildStatus, DeploymentKind, DeploymentStatus, EngineError,
     EnvironmentName, EnvironmentState, ProjectState, StepOutcome,
     aggregate::{
-        deployment::{ApprovalDecision, Approver},
+        deployment::{ApprovalDecision, ApprovalRule, Approver},
         freeze::{Freeze, FreezeWindow},
         job::{Lease, StepReport},
         project::{
@@ -93,6 +93,21 @@ pub struct ApprovalPolicyDto {
     /// Whether whoever requested the deployment or created the release may approve it.
     #[serde(default)]
     pub allow_self_approval: bool,
+    /// Further rules that must all hold too, each counting distinct approvers (a subject
+    /// counts for one rule only), e.g. `[{"scope": "approve:security", "count": 1}]`.
+    #[serde(default)]
+    pub rules: Vec<ApprovalRuleDto>,
+}
+
+/// `count` distinct approvers holding `scope`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = ApprovalRule)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRuleDto {
+    /// The scope, e.g. `approve:security`.
+    pub scope: String,
+    /// How many distinct approvers.
+    pub count: u32,
 }
 
 impl From<ApprovalPolicyDto> for ApprovalPolicy {
@@ -100,6 +115,14 @@ impl From<ApprovalPolicyDto> for ApprovalPolicy {
         Self {
             required_approvals: p.required_approvals,
             allow_self_approval: p.allow_self_approval,
+            rules: p
+                .rules
+                .into_iter()
+                .map(|r| ApprovalRule {
+                    scope: r.scope,
+                    count: r.count,
+                })
+                .collect(),
         }
     }
 }
@@ -109,6 +132,14 @@ impl From<&ApprovalPolicy> for ApprovalPolicyDto {
         Self {
             required_approvals: p.required_approvals,
             allow_self_approval: p.allow_self_approval,
+            rules: p
+                .rules
+                .iter()
+                .map(|r| ApprovalRuleDto {
+                    scope: r.scope.clone(),
+                    count: r.count,
+                })
+                .collect(),
         }
     }
 }
@@ -1211,7 +1242,7 @@ impl From<DeploymentView> for Deployment {
                     },
                 })
                 .collect(),
-            required_approvals: s.policy.required_approvals,
+            required_approvals: s.policy.total_required(),
             approvals,
             steps: s.job.steps.iter().map(Into::into).collect(),
             lease: s.job.lease.as_ref().map(Into::into),

@@ -2550,3 +2550,68 @@ async fn a_frozen_environment_refuses_deployments_unless_overridden() {
         .await
         .expect(201);
 }
+
+/// An approval policy with several rules needs each of them, and a subject counts once.
+#[actix_web::test]
+async fn several_approval_rules_must_all_hold() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    app.post(
+        "/api/v1/environments",
+        &app.admin(),
+        &json!({"name": "bad", "approval_policy": {"rules": [{"scope": "security", "count": 1}]}}),
+    )
+    .await
+    .expect_problem(422);
+    app.post(
+        "/api/v1/environments",
+        &app.admin(),
+        &json!({"name": "production", "approval_policy": {
+            "required_approvals": 1, "rules": [{"scope": "approve:security", "count": 1}]}}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        "/api/v1/projects",
+        &app.admin(),
+        &project_definition("shop", &[("dev", true), ("production", false)]),
+    )
+    .await
+    .expect(201);
+    let (release, _) = app.build_release(&support::commit("rules"), "1.0.1").await;
+    app.run_deployment("dev").await;
+    let deployment = app.promote(&release, "production").await.expect(201);
+    assert_eq!(deployment["required_approvals"], 2);
+    let id = deployment["id"].as_str().unwrap();
+    let decide = |subject: &'static str, scopes: &'static str| {
+        let app = &app;
+        async move {
+            app.post(
+                &format!("/api/v1/deployments/{id}/approvals"),
+                &app.token(subject, scopes),
+                &json!({"decision": "approve"}),
+            )
+            .await
+        }
+    };
+    decide("mallory", "read").await.expect_problem(403);
+    let inbox = app
+        .get("/api/v1/approvals", &app.token("sec", "approve:security"))
+        .await
+        .expect(200);
+    assert_eq!(
+        inbox["items"][0]["id"], deployment["id"],
+        "security approvers see it too"
+    );
+    assert_eq!(
+        decide("alice", "approve:production").await.expect(200)["status"],
+        "awaiting_approval"
+    );
+    decide("bob", "approve:production")
+        .await
+        .expect_problem_type(409, "approval-not-counted");
+    assert_eq!(
+        decide("sec", "approve:security").await.expect(200)["status"],
+        "queued"
+    );
+}

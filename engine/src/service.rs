@@ -1567,11 +1567,8 @@ impl Engine {
     /// Deployments waiting for an approval that `subject` may give: awaiting approval in an
     /// environment `may_approve` accepts, not requested or released by the subject (unless the
     /// environment allows it), and not already approved by them. Oldest first.
-    pub fn pending_approvals(
-        &self,
-        subject: &str,
-        may_approve: impl Fn(&EnvironmentName) -> bool,
-    ) -> Vec<DeploymentView> {
+    pub fn pending_approvals(&self, subject: &str, scopes: &[String]) -> Vec<DeploymentView> {
+        use crate::aggregate::deployment::holds_scope;
         let mut pending: Vec<DeploymentView> = self.read(|m| {
             m.deployments
                 .values()
@@ -1579,7 +1576,10 @@ impl Engine {
                     let s = &d.tracked.state;
                     let own = s.requested_by == subject || s.release_created_by == subject;
                     s.status == crate::aggregate::deployment::DeploymentStatus::AwaitingApproval
-                        && s.environment.as_ref().is_some_and(&may_approve)
+                        && s.environment.as_ref().is_some_and(|environment| {
+                            holds_scope(scopes, &format!("approve:{environment}"))
+                                || s.policy.rules.iter().any(|r| holds_scope(scopes, &r.scope))
+                        })
                         && (s.policy.allow_self_approval || !own)
                         && !s
                             .approvals
@@ -1776,8 +1776,7 @@ impl Engine {
                 .map(|((project, environment), cell)| {
                     let state = m.environments.get(environment).map(|e| &e.state);
                     let held = state.is_some_and(|s| s.holds.contains_key(project));
-                    let frozen =
-                        state.is_some_and(|s| s.frozen_for(project, false, now).is_some());
+                    let frozen = state.is_some_and(|s| s.frozen_for(project, false, now).is_some());
                     let cell = crate::model::DashboardCell {
                         held,
                         frozen,

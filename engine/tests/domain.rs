@@ -254,6 +254,7 @@ fn creating_an_environment_records_it_with_its_policy() {
     let policy = ApprovalPolicy {
         required_approvals: 2,
         allow_self_approval: false,
+        rules: Vec::new(),
     };
     then(
         given::<EnvironmentState>(&[]).decide(EnvironmentCommand::Create {
@@ -300,6 +301,7 @@ fn an_environment_demanding_too_many_approvals_is_refused() {
             policy: ApprovalPolicy {
                 required_approvals: 21,
                 allow_self_approval: false,
+                rules: Vec::new(),
             },
             auto_rollback: false,
         }),
@@ -1067,6 +1069,7 @@ fn policy(required_approvals: u32, allow_self_approval: bool) -> ApprovalPolicy 
     ApprovalPolicy {
         required_approvals,
         allow_self_approval,
+        rules: Vec::new(),
     }
 }
 
@@ -1289,7 +1292,7 @@ fn requesting_an_existing_deployment_again_is_refused() {
 fn approver(subject: &str) -> Approver {
     Approver {
         subject: subject.into(),
-        scopes: vec!["approve:production".into()],
+        scopes: vec!["approve:dev".into()],
         token_id: Some(format!("jti-{subject}")),
     }
 }
@@ -2384,4 +2387,50 @@ fn a_frozen_environment_refuses_deployments_unless_overridden() {
         ),
         other => panic!("expected DeploymentRequested, got {other:?}"),
     }
+}
+
+#[test]
+fn every_rule_of_a_policy_must_hold_and_each_subject_counts_once() {
+    use conveyor_engine::aggregate::deployment::ApprovalRule;
+    let policy = ApprovalPolicy {
+        required_approvals: 1,
+        allow_self_approval: false,
+        rules: vec![ApprovalRule {
+            scope: "approve:security".into(),
+            count: 1,
+        }],
+    };
+    let with_scopes = |subject: &str, scopes: &[&str]| DeploymentCommand::Decide {
+        approver: Approver {
+            subject: subject.into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            token_id: None,
+        },
+        decision: ApprovalDecision::Approve,
+        comment: String::new(),
+    };
+    let mut history = awaiting(policy);
+    // A subject holding both scopes counts for one rule only.
+    let both = given::<DeploymentState>(&history)
+        .decide(
+            with_scopes("dave", &["approve:dev", "approve:security"]),
+            at(0),
+        )
+        .expect("granted");
+    assert_eq!(both.len(), 1, "one approval, not yet queued: {both:?}");
+    history.extend(both);
+    // Another dev approver has nothing left to satisfy.
+    then_refused(
+        given::<DeploymentState>(&history).decide(with_scopes("bob", &["approve:dev"]), at(0)),
+        "approval-not-counted",
+        &["bob", "1 more from approve:security"],
+    );
+    // A security approver completes the policy.
+    let last = given::<DeploymentState>(&history)
+        .decide(with_scopes("erin", &["approve:security"]), at(0))
+        .expect("granted");
+    assert!(
+        matches!(last.last(), Some(DeploymentEvent::DeploymentQueued {})),
+        "{last:?}"
+    );
 }

@@ -76,6 +76,7 @@ impl World {
                 ApprovalPolicy {
                     required_approvals,
                     allow_self_approval: false,
+                    rules: Vec::new(),
                 },
                 false,
             )

@@ -47,9 +47,7 @@ pub async fn list_approvals(
     }
     let items = state
         .engine
-        .pending_approvals(&principal.subject, |environment| {
-            principal.has(&format!("approve:{environment}"))
-        })
+        .pending_approvals(&principal.subject, &principal.scope_strings())
         .into_iter()
         .map(Deployment::from)
         .collect();

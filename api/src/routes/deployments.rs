@@ -110,7 +110,21 @@ pub async fn approve_deployment(
         .ok_or_else(|| {
             ApiError::internal(anyhow::anyhow!("deployment {} has no environment", *path))
         })?;
-    principal.require(&format!("approve:{environment}"))?;
+    // The environment's approvers, or those of any further rule of its policy.
+    let mut scopes = vec![format!("approve:{environment}")];
+    scopes.extend(
+        deployment
+            .tracked
+            .state
+            .policy
+            .rules
+            .iter()
+            .map(|r| r.scope.clone()),
+    );
+    super::require_any(
+        &principal,
+        &scopes.iter().map(String::as_str).collect::<Vec<_>>(),
+    )?;
     let body = body.into_inner();
     let deployment = state
         .engine

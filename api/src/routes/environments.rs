@@ -45,6 +45,14 @@ pub async fn create_environment(
     principal.require("admin")?;
     let body = body.into_inner();
     let name = parse_environment(&body.name, "name")?;
+    if let Some(rule) = body.approval_policy.rules.iter().find(|rule| {
+        !rule.scope.starts_with("approve:") || crate::auth::Scope::parse(&rule.scope).is_none()
+    }) {
+        return Err(ApiError::validation(
+            "approval_policy.rules",
+            format!("{:?} is not an approve:<name> scope", rule.scope),
+        ));
+    }
     let env = state
         .engine
         .create_environment(

@@ -21,20 +21,97 @@ use crate::{
 /// Who must approve deployments into an environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalPolicy {
-    /// Distinct approvals needed before the deployment is queued (0: none).
+    /// Distinct approvals from holders of `approve:<env>` needed before the deployment is
+    /// queued (0: none).
     pub required_approvals: u32,
     /// Whether the requester or the release's creator may approve.
     #[serde(default)]
     pub allow_self_approval: bool,
+    /// Further rules that must all hold too, e.g. one approval from `approve:security`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<ApprovalRule>,
+}
+
+/// A rule of an approval policy: `count` distinct approvers holding `scope`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRule {
+    /// The scope an approver must hold, e.g. `approve:security`.
+    pub scope: String,
+    /// How many distinct approvers.
+    pub count: u32,
+}
+
+/// Whether `scopes` include `scope`, a wildcard scope (`approve:*`) covering a named one.
+pub fn holds_scope(scopes: &[String], scope: &str) -> bool {
+    scopes.iter().any(|held| {
+        held == scope
+            || held
+                .strip_suffix(":*")
+                .is_some_and(|family| scope.starts_with(&format!("{family}:")))
+    })
 }
 
 impl ApprovalPolicy {
     /// Checks the policy is sensible.
     pub fn validate(&self) -> Result<(), DomainError> {
-        if self.required_approvals > 20 {
-            return refuse("invalid-policy", "required_approvals must be at most 20");
+        let total: u32 = self.required_approvals + self.rules.iter().map(|r| r.count).sum::<u32>();
+        if total > 20 {
+            return refuse(
+                "invalid-policy",
+                "required_approvals and the rules' counts may ask for at most 20 approvals in all",
+            );
+        }
+        if self
+            .rules
+            .iter()
+            .any(|r| r.count == 0 || r.scope.trim().is_empty())
+        {
+            return refuse(
+                "invalid-policy",
+                "every rule needs a scope and a count of at least 1",
+            );
         }
         Ok(())
+    }
+
+    /// Every rule for `environment`: `required_approvals` from `approve:<env>`, then the
+    /// extra rules.
+    pub fn rules_for(&self, environment: &EnvironmentName) -> Vec<ApprovalRule> {
+        let mut rules = Vec::with_capacity(self.rules.len() + 1);
+        if self.required_approvals > 0 {
+            rules.push(ApprovalRule {
+                scope: format!("approve:{environment}"),
+                count: self.required_approvals,
+            });
+        }
+        rules.extend(self.rules.iter().cloned());
+        rules
+    }
+
+    /// How many approvals are needed in all.
+    pub fn total_required(&self) -> u32 {
+        self.required_approvals + self.rules.iter().map(|r| r.count).sum::<u32>()
+    }
+
+    /// What each rule still needs after `approvers`, each counted once, for the first open
+    /// rule their scopes satisfy (in approval order). `None` for an approver no open rule
+    /// takes.
+    pub fn remaining(
+        &self,
+        environment: &EnvironmentName,
+        approvers: &[&Approver],
+    ) -> (Vec<ApprovalRule>, Vec<bool>) {
+        let mut open = self.rules_for(environment);
+        let counted = approvers
+            .iter()
+            .map(|approver| {
+                let rule = open
+                    .iter_mut()
+                    .find(|rule| rule.count > 0 && holds_scope(&approver.scopes, &rule.scope));
+                rule.map(|rule| rule.count -= 1).is_some()
+            })
+            .collect();
+        (open, counted)
     }
 }
 
@@ -427,7 +504,7 @@ impl DeploymentState {
                 "a rollback must name the deployment it reverts",
             );
         }
-        let required = request.policy.required_approvals;
+        let required = request.policy.total_required();
         Ok(vec![
             DeploymentEvent::DeploymentRequested {
                 deployment_id: request.deployment_id,
@@ -547,9 +624,30 @@ impl DeploymentState {
                 }])
             }
             ApprovalDecision::Approve => {
+                let Some(environment) = self.environment.clone() else {
+                    return refuse("deployment-missing", "the deployment has no environment");
+                };
+                let mut approvers: Vec<&Approver> = self.approvals.iter().map(|(a, _)| a).collect();
+                approvers.push(&approver);
+                let (open, counted) = self.policy.remaining(&environment, &approvers);
+                if counted.last() == Some(&false) {
+                    return refuse(
+                        "approval-not-counted",
+                        format!(
+                            "{}'s scopes satisfy no approval rule that is still open ({})",
+                            approver.subject,
+                            open.iter()
+                                .filter(|r| r.count > 0)
+                                .map(|r| format!("{} more from {}", r.count, r.scope))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                }
+                let done = open.iter().all(|rule| rule.count == 0);
                 let mut events =
                     vec![DeploymentEvent::DeploymentApprovalGranted { approver, comment }];
-                if self.approvals.len() as u32 + 1 >= self.policy.required_approvals {
+                if done {
                     events.push(DeploymentEvent::DeploymentQueued {});
                 }
                 Ok(events)
