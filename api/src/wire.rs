@@ -1047,6 +1047,10 @@ pub struct DeployRequest {
     /// the `freeze:override` scope).
     #[serde(default)]
     pub override_freeze: Option<String>,
+    /// Mark this project's deployments into the environment that still wait (for approval or
+    /// an agent) as superseded by this one; they are recorded as superseded, not deleted.
+    #[serde(default)]
+    pub supersede_waiting: bool,
 }
 
 /// Body of `POST /api/v1/environments/{env}/rollback`.
@@ -1104,6 +1108,8 @@ pub enum DeploymentStatusDto {
     Rejected,
     /// Cancelled.
     Cancelled,
+    /// A newer release's deployment took its place before it ran.
+    Superseded,
 }
 
 impl From<DeploymentStatus> for DeploymentStatusDto {
@@ -1117,6 +1123,7 @@ impl From<DeploymentStatus> for DeploymentStatusDto {
             DeploymentStatus::Failed => Self::Failed,
             DeploymentStatus::Rejected => Self::Rejected,
             DeploymentStatus::Cancelled => Self::Cancelled,
+            DeploymentStatus::Superseded => Self::Superseded,
         }
     }
 }

@@ -2615,3 +2615,42 @@ async fn several_approval_rules_must_all_hold() {
         "queued"
     );
 }
+
+/// A newer release may supersede the deployments still waiting in an environment: they are
+/// recorded as superseded, not deleted, and never run.
+#[actix_web::test]
+async fn a_newer_release_supersedes_waiting_deployments() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    app.create_environment("production", 1).await;
+    app.post(
+        "/api/v1/projects",
+        &app.admin(),
+        &project_definition("shop", &[("dev", true), ("production", false)]),
+    )
+    .await
+    .expect(201);
+    let (first, _) = app.build_release(&support::commit("older"), "1.0.1").await;
+    app.run_deployment("dev").await;
+    let older = app.promote(&first, "production").await.expect(201);
+    assert_eq!(older["status"], "awaiting_approval");
+    let (second, _) = app.build_release(&support::commit("newer"), "1.0.2").await;
+    app.run_deployment("dev").await;
+    let id = second["id"].as_str().unwrap();
+    let newer = app
+        .post(
+            &format!("/api/v1/releases/{id}/deployments"),
+            &app.admin(),
+            &json!({"environment": "production", "supersede_waiting": true}),
+        )
+        .await
+        .expect(201);
+    let older = app.deployment(older["id"].as_str().unwrap()).await;
+    assert_eq!(older["status"], "superseded", "{older}");
+    assert_eq!(older["reason"], "superseded by release 1.0.2");
+    let events = app.events_of_type("DeploymentSuperseded").await;
+    assert_eq!(events[0]["payload"]["by_deployment"], newer["id"]);
+    // The superseded one can no longer be approved; the newer one goes ahead.
+    app.approve(&older, "alice").await.expect_problem(409);
+    app.approve(&newer, "alice").await.expect(200);
+}

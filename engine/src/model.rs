@@ -371,7 +371,8 @@ impl ReadModel {
             }
             DeploymentEvent::DeploymentFailed { .. }
             | DeploymentEvent::DeploymentRejected { .. }
-            | DeploymentEvent::DeploymentCancelled { .. } => {
+            | DeploymentEvent::DeploymentCancelled { .. }
+            | DeploymentEvent::DeploymentSuperseded { .. } => {
                 view.finished_at = Some(record.recorded_at)
             }
             _ => {}

@@ -1430,6 +1430,7 @@ impl Engine {
         release_id: Uuid,
         environment: EnvironmentName,
         freeze_override: Option<crate::aggregate::freeze::FreezeOverride>,
+        supersede_waiting: bool,
     ) -> Result<DeploymentView, EngineError> {
         let id = new_event_id();
         let project = self.read(|m| {
@@ -1452,6 +1453,10 @@ impl Engine {
                 freeze_override,
             )
             .await?;
+        self.settle(outcome.last_position).await?;
+        if supersede_waiting {
+            self.supersede_waiting(ctx, id).await?;
+        }
         // A person promoted the project here again: automatic promotion resumes.
         if let Some(project) = held {
             let command = EnvironmentCommand::ReleaseHold {
@@ -1466,8 +1471,49 @@ impl Engine {
             )
             .await?;
         }
-        self.settle(outcome.last_position).await?;
         self.get_deployment(id)
+    }
+
+    /// Marks the deployments of the same project into the same environment that still wait
+    /// (for approval or for an agent) as superseded by `newer`: recorded, not deleted.
+    async fn supersede_waiting(
+        &self,
+        ctx: &CommandContext,
+        newer: Uuid,
+    ) -> Result<(), EngineError> {
+        let newer_view = self.get_deployment(newer)?;
+        let newer_state = &newer_view.tracked.state;
+        let (Some(project), Some(environment)) = (&newer_state.project, &newer_state.environment)
+        else {
+            return Ok(());
+        };
+        let waiting: Vec<Uuid> = self.read(|m| {
+            m.deployments_in(project, environment)
+                .into_iter()
+                .filter(|d| {
+                    d.tracked.position < newer_view.tracked.position
+                        && matches!(
+                            d.tracked.state.status,
+                            crate::aggregate::deployment::DeploymentStatus::Requested
+                                | crate::aggregate::deployment::DeploymentStatus::AwaitingApproval
+                                | crate::aggregate::deployment::DeploymentStatus::Queued
+                        )
+                })
+                .filter_map(|d| d.tracked.state.id)
+                .collect()
+        });
+        for id in waiting {
+            let command = DeploymentCommand::Supersede {
+                by_deployment: newer,
+                by_release_version: newer_state.release_version.clone(),
+            };
+            match self.deployment_command(ctx, id, command).await {
+                // Already with an agent (or ended meanwhile): it runs its course.
+                Ok(_) | Err(EngineError::Refused(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(())
     }
 
     #[expect(

@@ -2434,3 +2434,24 @@ fn every_rule_of_a_policy_must_hold_and_each_subject_counts_once() {
         "{last:?}"
     );
 }
+
+#[test]
+fn a_waiting_deployment_is_superseded_but_a_running_one_is_not() {
+    let supersede = || DeploymentCommand::Supersede {
+        by_deployment: Uuid::from_u128(0xbeef),
+        by_release_version: "1.0.2".into(),
+    };
+    let events = given::<DeploymentState>(&queued_deployment())
+        .decide(supersede(), at(0))
+        .expect("superseded");
+    let mut history = queued_deployment();
+    history.extend(events);
+    let state = given::<DeploymentState>(&history);
+    assert_eq!(state.status, DeploymentStatus::Superseded);
+    assert_eq!(state.reason.as_deref(), Some("superseded by release 1.0.2"));
+    then_refused(
+        given::<DeploymentState>(&running_deployment()).decide(supersede(), at(10)),
+        "deployment-started",
+        &["agent"],
+    );
+}

@@ -548,6 +548,7 @@ async fn promoting_before_the_previous_stage_succeeded_is_refused() -> TestResul
                 release,
                 env("staging"),
                 None,
+                false,
             )
             .await,
     );
@@ -726,7 +727,7 @@ async fn a_deployment_needing_two_approvals_is_queued_by_the_second_distinct_app
 
     let deployment = world
         .engine
-        .request_deployment(&approver("alice"), release, env("production"), None)
+        .request_deployment(&approver("alice"), release, env("production"), None, false)
         .await?;
     assert_eq!(
         deployment.tracked.state.status,
@@ -793,7 +794,7 @@ async fn a_rejection_ends_the_deployment() -> TestResult {
     let release = release_id(&world.releases()[0]);
     let deployment = world
         .engine
-        .request_deployment(&approver("alice"), release, env("production"), None)
+        .request_deployment(&approver("alice"), release, env("production"), None, false)
         .await?;
     let id = deployment_id(&deployment);
 
@@ -930,11 +931,23 @@ async fn two_deployments_queued_for_dev(world: &World) -> TestResult<(Uuid, Uuid
     let requester = actor("alice", &["deploy:dev"]);
     let first = world
         .engine
-        .request_deployment(&requester, release_id(&releases[0]), env("dev"), None)
+        .request_deployment(
+            &requester,
+            release_id(&releases[0]),
+            env("dev"),
+            None,
+            false,
+        )
         .await?;
     let second = world
         .engine
-        .request_deployment(&requester, release_id(&releases[1]), env("dev"), None)
+        .request_deployment(
+            &requester,
+            release_id(&releases[1]),
+            env("dev"),
+            None,
+            false,
+        )
         .await?;
     Ok((deployment_id(&first), deployment_id(&second)))
 }

@@ -130,6 +130,7 @@ pub async fn deploy_release(
 ) -> Result<HttpResponse, ApiError> {
     let environment = parse_environment(&body.environment, "environment")?;
     principal.require(&format!("deploy:{environment}"))?;
+    let supersede = body.supersede_waiting;
     let freeze_override = match body.override_freeze.as_deref().map(str::trim) {
         None => None,
         Some("") => {
@@ -153,6 +154,7 @@ pub async fn deploy_release(
             *path,
             environment,
             freeze_override,
+            supersede,
         )
         .await?;
     let deployment = Deployment::from(deployment);

@@ -148,6 +148,8 @@ pub enum DeploymentStatus {
     Rejected,
     /// Someone cancelled it.
     Cancelled,
+    /// A newer release's deployment took its place before it ran.
+    Superseded,
 }
 
 impl DeploymentStatus {
@@ -155,7 +157,7 @@ impl DeploymentStatus {
     pub fn is_finished(self) -> bool {
         matches!(
             self,
-            Self::Succeeded | Self::Failed | Self::Rejected | Self::Cancelled
+            Self::Succeeded | Self::Failed | Self::Rejected | Self::Cancelled | Self::Superseded
         )
     }
 }
@@ -267,6 +269,13 @@ pub enum DeploymentEvent {
         /// Why.
         reason: String,
     },
+    /// A newer release's deployment took its place before it ran (it is not deleted).
+    DeploymentSuperseded {
+        /// The deployment that supersedes it.
+        by_deployment: Uuid,
+        /// That deployment's release version.
+        by_release_version: String,
+    },
 }
 
 /// Everything requesting a deployment needs to know.
@@ -318,6 +327,13 @@ pub enum DeploymentCommand {
         by: String,
         /// Why.
         reason: String,
+    },
+    /// Let a newer release's deployment take its place (only before it runs).
+    Supersede {
+        /// The newer deployment.
+        by_deployment: Uuid,
+        /// Its release version.
+        by_release_version: String,
     },
 }
 
@@ -419,6 +435,12 @@ impl Aggregate for DeploymentState {
             E::DeploymentCancelled { reason, .. } => {
                 self.status = DeploymentStatus::Cancelled;
                 self.reason = Some(reason.clone());
+            }
+            E::DeploymentSuperseded {
+                by_release_version, ..
+            } => {
+                self.status = DeploymentStatus::Superseded;
+                self.reason = Some(format!("superseded by release {by_release_version}"));
             }
         }
         self
@@ -556,6 +578,29 @@ impl DeploymentState {
             } => self.decide_approval(id, approver, decision, comment),
             DeploymentCommand::Cancel { by, reason } => {
                 Ok(vec![DeploymentEvent::DeploymentCancelled { by, reason }])
+            }
+            DeploymentCommand::Supersede {
+                by_deployment,
+                by_release_version,
+            } => {
+                let started = self.status == DeploymentStatus::Running
+                    || self
+                        .job
+                        .lease
+                        .as_ref()
+                        .is_some_and(|lease| lease.expires_at > now);
+                if started {
+                    return refuse(
+                        "deployment-started",
+                        format!(
+                            "deployment {id} is already with an agent and cannot be superseded"
+                        ),
+                    );
+                }
+                Ok(vec![DeploymentEvent::DeploymentSuperseded {
+                    by_deployment,
+                    by_release_version,
+                }])
             }
             DeploymentCommand::Job(job) => self.decide_job(job, now),
         }
@@ -702,5 +747,6 @@ pub fn status_name(status: DeploymentStatus) -> &'static str {
         DeploymentStatus::Failed => "failed",
         DeploymentStatus::Rejected => "rejected",
         DeploymentStatus::Cancelled => "cancelled",
+        DeploymentStatus::Superseded => "superseded",
     }
 }
