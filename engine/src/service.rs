@@ -885,16 +885,8 @@ impl Engine {
         environment: &EnvironmentName,
         freeze: crate::aggregate::freeze::Freeze,
     ) -> Result<Tracked<EnvironmentState>, EngineError> {
-        self.get_environment(environment)?;
-        let command = EnvironmentCommand::AddFreeze(freeze);
-        self.execute::<EnvironmentState>(
-            ctx,
-            &environment_stream(environment.as_str()),
-            None,
-            |state| Ok(state.decide(command.clone())?),
-        )
-        .await?;
-        self.get_environment(environment)
+        self.environment_command(ctx, environment, EnvironmentCommand::AddFreeze(freeze))
+            .await
     }
 
     /// Removes a freeze window.
@@ -904,11 +896,23 @@ impl Engine {
         environment: &EnvironmentName,
         id: Uuid,
     ) -> Result<Tracked<EnvironmentState>, EngineError> {
+        let by = ctx.actor.subject.clone();
+        self.environment_command(
+            ctx,
+            environment,
+            EnvironmentCommand::RemoveFreeze { id, by },
+        )
+        .await
+    }
+
+    /// Runs a command on an existing environment and returns it after.
+    async fn environment_command(
+        &self,
+        ctx: &CommandContext,
+        environment: &EnvironmentName,
+        command: EnvironmentCommand,
+    ) -> Result<Tracked<EnvironmentState>, EngineError> {
         self.get_environment(environment)?;
-        let command = EnvironmentCommand::RemoveFreeze {
-            id,
-            by: ctx.actor.subject.clone(),
-        };
         self.execute::<EnvironmentState>(
             ctx,
             &environment_stream(environment.as_str()),
@@ -1459,15 +1463,11 @@ impl Engine {
         }
         // A person promoted the project here again: automatic promotion resumes.
         if let Some(project) = held {
-            let command = EnvironmentCommand::ReleaseHold {
-                project,
-                by: ctx.actor.subject.clone(),
-            };
-            self.execute::<EnvironmentState>(
+            let by = ctx.actor.subject.clone();
+            self.environment_command(
                 ctx,
-                &environment_stream(environment.as_str()),
-                None,
-                |state| Ok(state.decide(command.clone())?),
+                &environment,
+                EnvironmentCommand::ReleaseHold { project, by },
             )
             .await?;
         }
