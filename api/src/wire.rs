@@ -97,6 +97,10 @@ pub struct ApprovalPolicyDto {
     /// counts for one rule only), e.g. `[{"scope": "approve:security", "count": 1}]`.
     #[serde(default)]
     pub rules: Vec<ApprovalRuleDto>,
+    /// A deployment still waiting for approval this many seconds after it was requested
+    /// expires (none: it waits forever).
+    #[serde(default)]
+    pub approval_timeout_seconds: Option<u64>,
 }
 
 /// `count` distinct approvers holding `scope`.
@@ -123,6 +127,7 @@ impl From<ApprovalPolicyDto> for ApprovalPolicy {
                     count: r.count,
                 })
                 .collect(),
+            approval_timeout_seconds: p.approval_timeout_seconds,
         }
     }
 }
@@ -140,6 +145,7 @@ impl From<&ApprovalPolicy> for ApprovalPolicyDto {
                     count: r.count,
                 })
                 .collect(),
+            approval_timeout_seconds: p.approval_timeout_seconds,
         }
     }
 }
@@ -1110,6 +1116,8 @@ pub enum DeploymentStatusDto {
     Cancelled,
     /// A newer release's deployment took its place before it ran.
     Superseded,
+    /// Nobody approved it in time.
+    Expired,
 }
 
 impl From<DeploymentStatus> for DeploymentStatusDto {
@@ -1124,6 +1132,7 @@ impl From<DeploymentStatus> for DeploymentStatusDto {
             DeploymentStatus::Rejected => Self::Rejected,
             DeploymentStatus::Cancelled => Self::Cancelled,
             DeploymentStatus::Superseded => Self::Superseded,
+            DeploymentStatus::Expired => Self::Expired,
         }
     }
 }

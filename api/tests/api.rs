@@ -2654,3 +2654,48 @@ async fn a_newer_release_supersedes_waiting_deployments() {
     app.approve(&older, "alice").await.expect_problem(409);
     app.approve(&newer, "alice").await.expect(200);
 }
+
+/// A deployment nobody approves within the environment's approval timeout expires: the
+/// workflow records it, and it can no longer be approved.
+#[actix_web::test]
+async fn an_unapproved_deployment_expires() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    app.post(
+        "/api/v1/environments",
+        &app.admin(),
+        &json!({"name": "production", "approval_policy": {"required_approvals": 1, "approval_timeout_seconds": 1}}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        "/api/v1/projects",
+        &app.admin(),
+        &project_definition("shop", &[("dev", true), ("production", false)]),
+    )
+    .await
+    .expect(201);
+    let (release, _) = app
+        .build_release(&support::commit("expiring"), "1.0.1")
+        .await;
+    app.run_deployment("dev").await;
+    let deployment = app.promote(&release, "production").await.expect(201);
+    let id = deployment["id"].as_str().unwrap();
+    let expired = app.deployment_reaches(id, "expired").await;
+    assert!(
+        expired["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("no approval within"),
+        "{expired}"
+    );
+    let events = app.events_of_type("DeploymentApprovalExpired").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["actor"], "system");
+    app.approve(&deployment, "alice").await.expect_problem(409);
+    let grid = app.get("/api/v1/dashboard", &app.admin()).await.expect(200);
+    assert_eq!(
+        grid["projects"][0]["cells"]["production"]["pending_approvals"],
+        0
+    );
+}

@@ -372,7 +372,8 @@ impl ReadModel {
             DeploymentEvent::DeploymentFailed { .. }
             | DeploymentEvent::DeploymentRejected { .. }
             | DeploymentEvent::DeploymentCancelled { .. }
-            | DeploymentEvent::DeploymentSuperseded { .. } => {
+            | DeploymentEvent::DeploymentSuperseded { .. }
+            | DeploymentEvent::DeploymentApprovalExpired { .. } => {
                 view.finished_at = Some(record.recorded_at)
             }
             _ => {}

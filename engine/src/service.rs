@@ -262,6 +262,7 @@ struct Inner {
     reacted: watch::Sender<u64>,
     stop: watch::Sender<bool>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    sweeper: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Serialises leasing in this process: choosing a deployment whose environment is free and
     /// appending its lease must be one step, or two agents could take two deployments of one
     /// project into one environment at once (their leases land on different streams, so the
@@ -303,6 +304,7 @@ impl Engine {
                 reacted: watch::Sender::new(0),
                 stop: watch::Sender::new(false),
                 task: Mutex::new(None),
+                sweeper: Mutex::new(None),
                 leasing: tokio::sync::Mutex::new(()),
                 config,
             }),
@@ -310,6 +312,13 @@ impl Engine {
         let runner = engine.clone();
         let handle = tokio::spawn(async move { runner.follow_log(subscription, checkpoint).await });
         *engine.inner.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        let sweeper = engine.clone();
+        let sweeper = tokio::spawn(async move { sweeper.expire_approvals().await });
+        *engine
+            .inner
+            .sweeper
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(sweeper);
         // No deadline here: replaying a long log takes as long as it takes, and the server
         // must not give up on a healthy log because it is large.
         let mut applied = engine.inner.applied.subscribe();
@@ -325,6 +334,15 @@ impl Engine {
     /// Stops following the log and saves the process manager's checkpoint.
     pub async fn shutdown(&self) {
         self.inner.stop.send_replace(true);
+        let sweeper = self
+            .inner
+            .sweeper
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(sweeper) = sweeper {
+            let _ = sweeper.await;
+        }
         let handle = self
             .inner
             .task
@@ -596,6 +614,40 @@ impl Engine {
         )
         .await?;
         Ok(true)
+    }
+
+    /// Once a second, expires the deployments that waited for approval longer than their
+    /// environment's approval timeout (as the workflow, so it shows in the log).
+    async fn expire_approvals(&self) {
+        let mut stop = self.inner.stop.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(StdDuration::from_secs(1)) => {}
+                _ = stop.wait_for(|stopping| *stopping) => return,
+            }
+            let now = Utc::now();
+            let due: Vec<(Uuid, u64)> = self.read(|m| {
+                m.deployments
+                    .values()
+                    .filter(|d| {
+                        d.tracked.state.status
+                            == crate::aggregate::deployment::DeploymentStatus::AwaitingApproval
+                    })
+                    .filter_map(|d| {
+                        let timeout = d.tracked.state.policy.approval_timeout_seconds?;
+                        let waited = (now - d.tracked.created_at).num_seconds().max(0) as u64;
+                        (waited >= timeout).then_some((d.tracked.state.id?, waited))
+                    })
+                    .collect()
+            });
+            for (id, waited_seconds) in due {
+                let ctx = CommandContext::new(Actor::system(), None);
+                let command = DeploymentCommand::ExpireApproval { waited_seconds };
+                if let Err(err) = self.deployment_command(&ctx, id, command).await {
+                    tracing::info!(deployment = %id, error = %err, "an approval did not expire");
+                }
+            }
+        }
     }
 
     /// Whether automatic promotion of `project` into `environment` is held.

@@ -255,6 +255,7 @@ fn creating_an_environment_records_it_with_its_policy() {
         required_approvals: 2,
         allow_self_approval: false,
         rules: Vec::new(),
+        approval_timeout_seconds: None,
     };
     then(
         given::<EnvironmentState>(&[]).decide(EnvironmentCommand::Create {
@@ -302,6 +303,7 @@ fn an_environment_demanding_too_many_approvals_is_refused() {
                 required_approvals: 21,
                 allow_self_approval: false,
                 rules: Vec::new(),
+                approval_timeout_seconds: None,
             },
             auto_rollback: false,
         }),
@@ -1070,6 +1072,7 @@ fn policy(required_approvals: u32, allow_self_approval: bool) -> ApprovalPolicy 
         required_approvals,
         allow_self_approval,
         rules: Vec::new(),
+        approval_timeout_seconds: None,
     }
 }
 
@@ -2399,6 +2402,7 @@ fn every_rule_of_a_policy_must_hold_and_each_subject_counts_once() {
             scope: "approve:security".into(),
             count: 1,
         }],
+        approval_timeout_seconds: None,
     };
     let with_scopes = |subject: &str, scopes: &[&str]| DeploymentCommand::Decide {
         approver: Approver {
@@ -2454,4 +2458,59 @@ fn a_waiting_deployment_is_superseded_but_a_running_one_is_not() {
         "deployment-started",
         &["agent"],
     );
+}
+
+#[test]
+fn an_approval_expires_only_past_its_timeout() {
+    let policy = ApprovalPolicy {
+        required_approvals: 1,
+        approval_timeout_seconds: Some(60),
+        ..ApprovalPolicy::default()
+    };
+    let state = given::<DeploymentState>(&awaiting(policy));
+    then_refused(
+        state.decide(
+            DeploymentCommand::ExpireApproval { waited_seconds: 59 },
+            at(59),
+        ),
+        "approval-not-expired",
+        &["timeout"],
+    );
+    let events = state
+        .decide(
+            DeploymentCommand::ExpireApproval { waited_seconds: 61 },
+            at(61),
+        )
+        .expect("expired");
+    let mut history = awaiting(ApprovalPolicy {
+        required_approvals: 1,
+        approval_timeout_seconds: Some(60),
+        ..ApprovalPolicy::default()
+    });
+    history.extend(events);
+    let expired = given::<DeploymentState>(&history);
+    assert_eq!(expired.status, DeploymentStatus::Expired);
+    then_refused(
+        expired.decide(approve("alice"), at(62)),
+        "deployment-finished",
+        &["expired"],
+    );
+    let forever = given::<DeploymentState>(&awaiting(policy_without_timeout()));
+    then_refused(
+        forever.decide(
+            DeploymentCommand::ExpireApproval {
+                waited_seconds: 1_000_000,
+            },
+            at(0),
+        ),
+        "approval-not-expired",
+        &["timeout"],
+    );
+}
+
+fn policy_without_timeout() -> ApprovalPolicy {
+    ApprovalPolicy {
+        required_approvals: 1,
+        ..ApprovalPolicy::default()
+    }
 }

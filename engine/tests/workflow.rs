@@ -77,6 +77,7 @@ impl World {
                     required_approvals,
                     allow_self_approval: false,
                     rules: Vec::new(),
+                    approval_timeout_seconds: None,
                 },
                 false,
             )

@@ -30,6 +30,9 @@ pub struct ApprovalPolicy {
     /// Further rules that must all hold too, e.g. one approval from `approve:security`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<ApprovalRule>,
+    /// A deployment still waiting for approval this long after it was requested expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_timeout_seconds: Option<u64>,
 }
 
 /// A rule of an approval policy: `count` distinct approvers holding `scope`.
@@ -150,6 +153,8 @@ pub enum DeploymentStatus {
     Cancelled,
     /// A newer release's deployment took its place before it ran.
     Superseded,
+    /// Nobody approved it in time.
+    Expired,
 }
 
 impl DeploymentStatus {
@@ -157,7 +162,12 @@ impl DeploymentStatus {
     pub fn is_finished(self) -> bool {
         matches!(
             self,
-            Self::Succeeded | Self::Failed | Self::Rejected | Self::Cancelled | Self::Superseded
+            Self::Succeeded
+                | Self::Failed
+                | Self::Rejected
+                | Self::Cancelled
+                | Self::Superseded
+                | Self::Expired
         )
     }
 }
@@ -269,6 +279,11 @@ pub enum DeploymentEvent {
         /// Why.
         reason: String,
     },
+    /// Nobody gave the approvals it needed within the environment's approval timeout.
+    DeploymentApprovalExpired {
+        /// How long it waited, in seconds.
+        waited_seconds: u64,
+    },
     /// A newer release's deployment took its place before it ran (it is not deleted).
     DeploymentSuperseded {
         /// The deployment that supersedes it.
@@ -327,6 +342,12 @@ pub enum DeploymentCommand {
         by: String,
         /// Why.
         reason: String,
+    },
+    /// Expire a deployment waiting for approval whose time is up (`waited_seconds` since it
+    /// was requested, as the log's clock says).
+    ExpireApproval {
+        /// How long it has waited.
+        waited_seconds: u64,
     },
     /// Let a newer release's deployment take its place (only before it runs).
     Supersede {
@@ -435,6 +456,10 @@ impl Aggregate for DeploymentState {
             E::DeploymentCancelled { reason, .. } => {
                 self.status = DeploymentStatus::Cancelled;
                 self.reason = Some(reason.clone());
+            }
+            E::DeploymentApprovalExpired { waited_seconds } => {
+                self.status = DeploymentStatus::Expired;
+                self.reason = Some(format!("no approval within {waited_seconds} s"));
             }
             E::DeploymentSuperseded {
                 by_release_version, ..
@@ -578,6 +603,20 @@ impl DeploymentState {
             } => self.decide_approval(id, approver, decision, comment),
             DeploymentCommand::Cancel { by, reason } => {
                 Ok(vec![DeploymentEvent::DeploymentCancelled { by, reason }])
+            }
+            DeploymentCommand::ExpireApproval { waited_seconds } => {
+                let timeout = self.policy.approval_timeout_seconds;
+                if self.status != DeploymentStatus::AwaitingApproval
+                    || timeout.is_none_or(|timeout| waited_seconds < timeout)
+                {
+                    return refuse(
+                        "approval-not-expired",
+                        format!("deployment {id} is not waiting past its approval timeout"),
+                    );
+                }
+                Ok(vec![DeploymentEvent::DeploymentApprovalExpired {
+                    waited_seconds,
+                }])
             }
             DeploymentCommand::Supersede {
                 by_deployment,
@@ -748,5 +787,6 @@ pub fn status_name(status: DeploymentStatus) -> &'static str {
         DeploymentStatus::Rejected => "rejected",
         DeploymentStatus::Cancelled => "cancelled",
         DeploymentStatus::Superseded => "superseded",
+        DeploymentStatus::Expired => "expired",
     }
 }
