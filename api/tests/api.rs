@@ -434,13 +434,7 @@ async fn bad_tokens_are_refused_and_append_nothing() {
 /// promotes it; returns the deployment awaiting approval.
 async fn production_awaiting_approval(app: &TestApp) -> Value {
     app.create_environment("production", 1).await;
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("production", false)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("production", false)]).await;
     let (release, _) = app.build_release(&commit("reject"), "1.0.1").await;
     let deployment = app.promote(&release, "production").await.expect(201);
     assert_eq!(deployment["status"], "awaiting_approval");
@@ -1129,13 +1123,7 @@ async fn lease_with_nothing_queued_is_no_content() {
 async fn late_report_from_an_expired_lease_is_refused() {
     let app = spawn_app_with(|settings| settings.lease_seconds = 1).await;
     app.create_environment("dev", 0).await;
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("dev", true)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("dev", true)]).await;
     app.push(&commit("slow")).await;
     let first = app.lease("agent-a").await.expect("a build to lease");
     assert_eq!(first["lease"]["attempt"], 1);
@@ -1178,13 +1166,7 @@ async fn late_report_from_an_expired_lease_is_refused() {
 async fn concurrent_leases_hand_out_one_job_once() {
     let app = spawn_app().await;
     app.create_environment("dev", 0).await;
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("dev", true)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("dev", true)]).await;
     app.push(&commit("contended")).await;
     let agents = ["agent-1", "agent-2", "agent-3", "agent-4"];
     let token = app.agent_token();
@@ -1959,13 +1941,7 @@ async fn restart_with_an_open_event_stream_is_prompt() {
 async fn secrets_rest_on_disk_only_sealed() {
     let app = spawn_app().await;
     app.create_environment("dev", 0).await;
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("dev", true)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("dev", true)]).await;
     app.build_release(&commit("sealed"), "1.0.1").await;
     let lease = app
         .send(
@@ -2051,13 +2027,7 @@ async fn a_job_whose_agents_keep_vanishing_fails_after_max_attempts() {
     })
     .await;
     app.create_environment("dev", 0).await;
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("dev", true)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("dev", true)]).await;
     let build_id = app.push(&commit("doomed")).await["builds"][0]["id"]
         .as_str()
         .unwrap()
@@ -2126,13 +2096,8 @@ async fn environment_state_at_a_moment_replays_the_log() {
     let app = spawn_app().await;
     app.create_environment("dev", 0).await;
     app.create_environment("production", 1).await;
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("dev", true), ("production", false)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("dev", true), ("production", false)])
+        .await;
     let mut releases = Vec::new();
     for (commit, version) in [("first", "1.0.1"), ("second", "1.0.2")] {
         let (release, artifacts) = app.build_release(&support::commit(commit), version).await;
@@ -2209,13 +2174,8 @@ async fn the_dashboard_grid_follows_the_workflow() {
     let app = spawn_app().await;
     app.create_environment("dev", 0).await;
     app.create_environment("production", 1).await;
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("dev", true), ("production", false)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("dev", true), ("production", false)])
+        .await;
     let empty = app.get("/api/v1/dashboard", &app.admin()).await.expect(200);
     assert_eq!(empty["environments"], json!(["dev", "production"]));
     assert_eq!(empty["projects"][0]["project"], "shop");
@@ -2248,13 +2208,8 @@ async fn a_blocked_release_cannot_be_promoted_until_unblocked() {
     let app = spawn_app().await;
     app.create_environment("dev", 0).await;
     app.create_environment("staging", 0).await;
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("dev", true), ("staging", false)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("dev", true), ("staging", false)])
+        .await;
     let (release, _) = app.build_release(&support::commit("defect"), "1.0.1").await;
     app.run_deployment("dev").await;
     let id = release["id"].as_str().unwrap();
@@ -2315,13 +2270,8 @@ async fn a_failed_deployment_rolls_back_and_holds_automatic_promotion() {
     )
     .await
     .expect(201);
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("dev", true), ("production", true)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("dev", true), ("production", true)])
+        .await;
     let (first, _) = app.build_release(&support::commit("good"), "1.0.1").await;
     app.run_deployment("dev").await;
     app.run_deployment("production").await;
@@ -2393,13 +2343,8 @@ async fn the_approvals_inbox_lists_what_waits_for_the_caller() {
     let app = spawn_app().await;
     app.create_environment("dev", 0).await;
     app.create_environment("production", 2).await;
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("dev", true), ("production", false)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("dev", true), ("production", false)])
+        .await;
     let (release, _) = app.build_release(&support::commit("inbox"), "1.0.1").await;
     app.run_deployment("dev").await;
     let deployment = app.promote(&release, "production").await.expect(201);
@@ -2459,13 +2404,8 @@ async fn a_frozen_environment_refuses_deployments_unless_overridden() {
     let app = spawn_app().await;
     app.create_environment("dev", 0).await;
     app.create_environment("production", 0).await;
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("dev", true), ("production", false)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("dev", true), ("production", false)])
+        .await;
     let now = chrono::Utc::now();
     let window = json!({
         "start": (now - chrono::Duration::hours(1)).to_rfc3339(),
@@ -2571,13 +2511,8 @@ async fn several_approval_rules_must_all_hold() {
     )
     .await
     .expect(201);
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("dev", true), ("production", false)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("dev", true), ("production", false)])
+        .await;
     let (release, _) = app.build_release(&support::commit("rules"), "1.0.1").await;
     app.run_deployment("dev").await;
     let deployment = app.promote(&release, "production").await.expect(201);
@@ -2623,13 +2558,8 @@ async fn a_newer_release_supersedes_waiting_deployments() {
     let app = spawn_app().await;
     app.create_environment("dev", 0).await;
     app.create_environment("production", 1).await;
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("dev", true), ("production", false)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("dev", true), ("production", false)])
+        .await;
     let (first, _) = app.build_release(&support::commit("older"), "1.0.1").await;
     app.run_deployment("dev").await;
     let older = app.promote(&first, "production").await.expect(201);
@@ -2668,13 +2598,8 @@ async fn an_unapproved_deployment_expires() {
     )
     .await
     .expect(201);
-    app.post(
-        "/api/v1/projects",
-        &app.admin(),
-        &project_definition("shop", &[("dev", true), ("production", false)]),
-    )
-    .await
-    .expect(201);
+    app.create_project("shop", &[("dev", true), ("production", false)])
+        .await;
     let (release, _) = app
         .build_release(&support::commit("expiring"), "1.0.1")
         .await;

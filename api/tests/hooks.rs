@@ -12,13 +12,6 @@ use support::{TestApp, spawn_app};
 
 const SECRET: &str = "webhook-secret-for-tests";
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/webhooks")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|err| panic!("reading {}: {err}", path.display()))
-}
-
 fn sign(body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
     mac.update(body);
@@ -71,7 +64,7 @@ async fn a_signed_github_push_queues_a_build_once() {
     integration(&app, "github", "github", Some(SECRET)).await;
     // The project names the repository by its ssh URL: it is the same repository.
     project(&app, "git@github.com:woodpecker-ci/woodpecker.git").await;
-    let body = fixture("github-push.json");
+    let body = support::webhook_fixture("github-push.json");
     let signature = sign(&body);
     let headers = [
         ("x-github-event", "push"),
@@ -107,7 +100,7 @@ async fn a_signed_github_push_queues_a_build_once() {
 async fn wrong_or_missing_signatures_are_refused_and_record_nothing() {
     let app = spawn_app().await;
     integration(&app, "github", "github", Some(SECRET)).await;
-    let body = fixture("github-push.json");
+    let body = support::webhook_fixture("github-push.json");
     let head = app.head().await;
     let mut tampered = body.clone();
     tampered[10] ^= 1;
@@ -191,7 +184,7 @@ async fn pings_unknown_events_and_malformed_bodies() {
 #[actix_web::test]
 async fn a_host_without_integration_is_refused_and_several_need_a_name() {
     let app = spawn_app().await;
-    let body = fixture("gitlab-push.json");
+    let body = support::webhook_fixture("gitlab-push.json");
     let headers = [("x-gitlab-event", "Push Hook"), ("x-gitlab-token", SECRET)];
     let (status, _) = deliver(&app, "gitlab", &headers, &body).await;
     assert_eq!(status, 401, "no gitlab integration: nothing is accepted");
@@ -220,7 +213,7 @@ async fn a_host_without_integration_is_refused_and_several_need_a_name() {
 async fn a_bitbucket_delivery_with_several_changes_records_each() {
     let app = spawn_app().await;
     integration(&app, "bitbucket", "bitbucket_cloud", None).await;
-    let body = fixture("bitbucket-cloud-repo-push-multiple-changes.json");
+    let body = support::webhook_fixture("bitbucket-cloud-repo-push-multiple-changes.json");
     let headers = [("x-event-key", "repo:push"), ("x-request-uuid", "bb-1")];
     let (status, answer) = deliver(&app, "bitbucket", &headers, &body).await;
     assert_eq!(status, 202, "{answer}");

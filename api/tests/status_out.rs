@@ -22,11 +22,7 @@ async fn github_push(app: &TestApp, stand_in: &StandIn) -> String {
     app.post("/api/v1/projects", &app.admin(), &definition)
         .await
         .expect(201);
-    let body = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/webhooks/github-push.json"),
-    )
-    .unwrap();
+    let body = support::webhook_fixture("github-push.json");
     let response = app
         .client
         .post(app.url("/api/v1/hooks/github"))
@@ -190,11 +186,7 @@ async fn bitbucket_cloud_gets_build_statuses_keyed_by_project() {
     app.post("/api/v1/projects", &app.admin(), &definition)
         .await
         .expect(201);
-    let body = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/webhooks/bitbucket-cloud-repo-push.json"),
-    )
-    .unwrap();
+    let body = support::webhook_fixture("bitbucket-cloud-repo-push.json");
     let response = app
         .client
         .post(app.url("/api/v1/hooks/bitbucket"))

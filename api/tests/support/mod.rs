@@ -56,6 +56,18 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Reads a whole response.
+    pub async fn read(response: reqwest::Response) -> Answer {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.expect("a body").to_vec();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
     /// The body as JSON (panics with the body when it is not JSON).
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|error| {
@@ -276,14 +288,7 @@ impl TestApp {
             request = request.header(*name, *value);
         }
         let response = request.send().await.expect("the server answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.expect("a body").to_vec();
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        Answer::read(response).await
     }
 
     /// Sends a raw body with `Content-Type: application/json`.
@@ -297,14 +302,7 @@ impl TestApp {
             .send()
             .await
             .expect("the server answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.expect("a body").to_vec();
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        Answer::read(response).await
     }
 
     /// `GET path`.
@@ -322,14 +320,7 @@ impl TestApp {
             .send()
             .await
             .expect("the server answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.expect("a body").to_vec();
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        Answer::read(response).await
     }
 
     /// `POST path` with a JSON body.
@@ -425,13 +416,19 @@ impl TestApp {
         self.create_environment("dev", 0).await;
         self.create_environment("staging", 0).await;
         self.create_environment("production", 1).await;
+        self.create_project(
+            "shop",
+            &[("dev", true), ("staging", false), ("production", false)],
+        )
+        .await
+    }
+
+    /// Creates project `name` (the shared test definition) with lifecycle `stages`.
+    pub async fn create_project(&self, name: &str, stages: &[(&str, bool)]) -> Value {
         self.post(
             "/api/v1/projects",
             &self.admin(),
-            &project_definition(
-                "shop",
-                &[("dev", true), ("staging", false), ("production", false)],
-            ),
+            &project_definition(name, stages),
         )
         .await
         .expect(201)
@@ -651,14 +648,7 @@ impl TestApp {
             .send()
             .await
             .expect("the server answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.expect("a body").to_vec();
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        Answer::read(response).await
     }
 
     /// Uploads `content` under its digest, as an agent does before reporting it (200 or 201).
@@ -756,4 +746,12 @@ impl StandIn {
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
+}
+
+/// The bytes of a file of the shared webhook fixtures (`../shared/fixtures/webhooks/`).
+pub fn webhook_fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/webhooks")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|err| panic!("reading {}: {err}", path.display()))
 }
