@@ -12,6 +12,7 @@ use conveyor_engine::{
         deployment::{ApprovalPolicy, DeploymentEvent, DeploymentKind},
         encode,
         environment::EnvironmentEvent,
+        lifecycle::ReleaseLifecycle,
         project::{BuildPlan, LifecycleStage, PlanSource, ProjectEvent, ProjectSpec},
         release::{ReleaseEvent, ReleaseSnapshot},
     },
@@ -68,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
             description: String::new(),
             policy: ApprovalPolicy::default(),
             auto_rollback: false,
+            soak_seconds: None,
         };
         store
             .append(
@@ -91,6 +93,8 @@ async fn main() -> anyhow::Result<()> {
             deployment_steps: Vec::new(),
             variables: Vec::new(),
             lifecycle: lifecycle.clone(),
+            channels: Vec::new(),
+            retention: None,
         };
         store
             .append(
@@ -100,7 +104,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
         let release_id = Uuid::now_v7();
-        let release = ReleaseEvent::ReleaseCreated(ReleaseSnapshot {
+        let release = ReleaseEvent::ReleaseCreated(Box::new(ReleaseSnapshot {
             release_id,
             project: project.clone(),
             version: "1.0.1".into(),
@@ -110,9 +114,9 @@ async fn main() -> anyhow::Result<()> {
             artifacts: Vec::new(),
             deployment_steps: Vec::new(),
             variables: Vec::new(),
-            lifecycle: lifecycle.clone(),
+            lifecycle: ReleaseLifecycle::from_stages(&lifecycle),
             created_by: "bench".into(),
-        });
+        }));
         store
             .append(
                 &format!("release-{release_id}"),

@@ -119,7 +119,7 @@ pub enum ApiError {
     },
     /// 409: the workflow refuses the command in the current state (an illegal transition or a
     /// broken rule); the problem `type` ends in the rule's stable code, e.g.
-    /// `previous-environment-not-succeeded`, so that bots can branch on it.
+    /// `lifecycle-requirement-unmet`, so that bots can branch on it.
     #[error("refused ({code}): {detail}")]
     Refused {
         /// The rule's stable code.

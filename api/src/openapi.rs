@@ -19,6 +19,9 @@ use crate::routes::*;
         operations::healthz, operations::readyz, operations::metrics,
         environments::create_environment, environments::list_environments,
         environments::get_environment, environments::environment_history, environments::environment_state,
+        environments::environment_queue,
+        lifecycles::create_lifecycle, lifecycles::list_lifecycles, lifecycles::get_lifecycle,
+        lifecycles::update_lifecycle,
         environments::add_freeze, environments::remove_freeze,
         environments::rollback_environment,
         projects::create_project, projects::list_projects, projects::get_project,
@@ -42,6 +45,7 @@ use crate::routes::*;
     modifiers(&BearerAuth),
     tags(
         (name = "environments", description = "Deployment targets, their history and rollback"),
+        (name = "lifecycles", description = "Shared phases a release moves through, chosen per project by channel"),
         (name = "projects", description = "Deployable applications"),
         (name = "builds", description = "Pushes and builds"),
         (name = "releases", description = "Immutable release snapshots and promotion"),

@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use conveyor_engine::{
     ApprovalPolicy, Artifact, BuildStatus, DeploymentKind, DeploymentStatus, EngineError,
-    EnvironmentName, EnvironmentState, ProjectState, StepOutcome,
+    EnvironmentName, EnvironmentState, LifecycleName, ProjectState, StepOutcome,
     aggregate::{
         deployment::{ApprovalDecision, ApprovalRule, Approver},
         freeze::{Freeze, FreezeWindow},
         job::{Lease, StepReport},
+        lifecycle::{LifecycleSpec, LifecycleState, Phase, Progression},
         project::{
-            BuildPlan, BuildStep, DeploymentStep, LifecycleStage, PlanSource, ProjectSpec,
-            Variable, VariableScope,
+            BuildPlan, BuildStep, Channel, DeploymentStep, LifecycleStage, PlanSource, ProjectSpec,
+            RetentionPolicy, Variable, VariableScope,
         },
         release::ReleaseSnapshot,
     },
@@ -237,6 +238,11 @@ pub struct CreateEnvironmentRequest {
     /// and hold automatic promotion of its project until a person promotes.
     #[serde(default)]
     pub auto_rollback: bool,
+    /// Soak time: a release may be deployed here only once it has been ready this many
+    /// seconds — since it met the requirement of the lifecycle phase before. A manual
+    /// promotion before then is refused (409 `soak-time-not-elapsed`); an automatic one waits.
+    #[serde(default)]
+    pub soak_seconds: Option<u64>,
 }
 
 /// An environment.
@@ -250,6 +256,8 @@ pub struct Environment {
     pub approval_policy: ApprovalPolicyDto,
     /// Whether failed deployments are rolled back automatically.
     pub auto_rollback: bool,
+    /// Soak time in seconds, when it has one.
+    pub soak_seconds: Option<u64>,
     /// Projects whose automatic promotion here is held, and why.
     pub holds: BTreeMap<String, String>,
     /// Freeze windows.
@@ -267,6 +275,7 @@ impl From<Tracked<EnvironmentState>> for Environment {
             description: t.state.description,
             approval_policy: (&t.state.policy).into(),
             auto_rollback: t.state.auto_rollback,
+            soak_seconds: t.state.soak_seconds,
             freezes: t.state.freezes.iter().map(FreezeDto::from).collect(),
             holds: t
                 .state
@@ -384,6 +393,187 @@ pub struct LifecycleStageDto {
     pub automatic: bool,
 }
 
+/// What a phase requires before a release may progress past it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[schema(as = Progression)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProgressionDto {
+    /// Success in every environment of the phase.
+    All,
+    /// Success in at least `count` of the phase's environments.
+    AtLeast {
+        /// How many.
+        count: u32,
+    },
+    /// Nothing: the phase may be skipped.
+    Optional,
+}
+
+impl From<ProgressionDto> for Progression {
+    fn from(p: ProgressionDto) -> Self {
+        match p {
+            ProgressionDto::All => Self::All,
+            ProgressionDto::AtLeast { count } => Self::AtLeast { count },
+            ProgressionDto::Optional => Self::Optional,
+        }
+    }
+}
+
+impl From<Progression> for ProgressionDto {
+    fn from(p: Progression) -> Self {
+        match p {
+            Progression::All => Self::All,
+            Progression::AtLeast { count } => Self::AtLeast { count },
+            Progression::Optional => Self::Optional,
+        }
+    }
+}
+
+fn default_progression() -> ProgressionDto {
+    ProgressionDto::All
+}
+
+/// One phase of a lifecycle.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Phase)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseDto {
+    /// Name, unique in the lifecycle.
+    pub name: String,
+    /// Its environments, deployed in any order within the phase.
+    pub environments: Vec<LifecycleStageDto>,
+    /// What it requires to progress (default `{"kind": "all"}`).
+    #[serde(default = "default_progression")]
+    pub progression: ProgressionDto,
+}
+
+/// Body of `POST /api/v1/lifecycles` and `PUT /api/v1/lifecycles/{lifecycle}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleRequest {
+    /// Lowercase letters, digits, `-`, `_`.
+    #[schema(example = "standard")]
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Ordered phases.
+    pub phases: Vec<PhaseDto>,
+}
+
+/// A shared lifecycle.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Lifecycle {
+    /// Name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Ordered phases.
+    pub phases: Vec<PhaseDto>,
+    /// Stream version (send as `If-Match`).
+    pub version: u64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+fn phases(phases: &[Phase]) -> Vec<PhaseDto> {
+    phases
+        .iter()
+        .map(|p| PhaseDto {
+            name: p.name.clone(),
+            environments: lifecycle(&p.environments),
+            progression: p.progression.into(),
+        })
+        .collect()
+}
+
+impl TryFrom<Tracked<LifecycleState>> for Lifecycle {
+    type Error = crate::error::ApiError;
+
+    fn try_from(t: Tracked<LifecycleState>) -> Result<Self, Self::Error> {
+        let spec = t.state.spec.ok_or_else(|| missing("lifecycle"))?;
+        Ok(Self {
+            name: spec.name.to_string(),
+            description: spec.description,
+            phases: phases(&spec.phases),
+            version: t.version,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        })
+    }
+}
+
+fn stages(
+    stages: Vec<LifecycleStageDto>,
+    field: impl Fn(usize) -> String,
+) -> Result<Vec<LifecycleStage>, EngineError> {
+    stages
+        .into_iter()
+        .enumerate()
+        .map(|(index, s)| {
+            Ok(LifecycleStage {
+                environment: EnvironmentName::parse(&s.environment).map_err(|_| {
+                    EngineError::invalid(
+                        &field(index),
+                        format!("{:?} is not a valid environment name", s.environment),
+                    )
+                })?,
+                automatic: s.automatic,
+            })
+        })
+        .collect()
+}
+
+/// Converts a lifecycle request into the engine's spec.
+pub fn lifecycle_spec(request: LifecycleRequest) -> Result<LifecycleSpec, EngineError> {
+    let name = LifecycleName::parse(&request.name)?;
+    let phases = request
+        .phases
+        .into_iter()
+        .enumerate()
+        .map(|(index, phase)| {
+            Ok(Phase {
+                name: phase.name,
+                environments: stages(phase.environments, |i| {
+                    format!("phases[{index}].environments[{i}].environment")
+                })?,
+                progression: phase.progression.into(),
+            })
+        })
+        .collect::<Result<Vec<_>, EngineError>>()?;
+    Ok(LifecycleSpec {
+        name,
+        description: request.description,
+        phases,
+    })
+}
+
+/// A channel: builds from matching branches release into a shared lifecycle.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Channel)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelDto {
+    /// Name, unique in the project.
+    pub name: String,
+    /// Branch (or tag) glob, e.g. `feature/*`.
+    pub branch: String,
+    /// The lifecycle its releases follow.
+    pub lifecycle: String,
+}
+
+/// The lifecycle a release follows, as it was when the release was created.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReleaseLifecycleDto {
+    /// The shared lifecycle (absent: the project's own stages).
+    pub name: Option<String>,
+    /// The channel that chose it.
+    pub channel: Option<String>,
+    /// Its phases.
+    pub phases: Vec<PhaseDto>,
+}
+
 /// Body of `POST /api/v1/projects` and `PUT /api/v1/projects/{project}`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -419,9 +609,28 @@ pub struct ProjectRequest {
     /// Variables.
     #[serde(default)]
     pub variables: Vec<VariableDto>,
-    /// Ordered environments.
+    /// The project's own lifecycle: ordered environments, each a phase that must succeed
+    /// before the next. Releases follow it when no channel matches their branch.
     #[serde(default)]
     pub lifecycle: Vec<LifecycleStageDto>,
+    /// Channels, first match wins: a release follows the shared lifecycle of the first
+    /// channel whose branch glob matches its build's branch.
+    #[serde(default)]
+    pub channels: Vec<ChannelDto>,
+    /// Retention of artifact bytes and logs (absent: keep everything).
+    #[serde(default)]
+    pub retention: Option<RetentionDto>,
+}
+
+/// Which releases keep their artifact bytes and logs.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[schema(as = Retention)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionDto {
+    /// Keep the last this many releases that succeeded in each environment (at least 1);
+    /// releases live anywhere, the project's newest this many, and releases with a
+    /// deployment under way are always kept.
+    pub keep_releases_per_environment: u32,
 }
 
 fn default_branch() -> String {
@@ -452,8 +661,12 @@ pub struct Project {
     pub deployment_steps: Vec<DeploymentStepDto>,
     /// Variables (sensitive values masked).
     pub variables: Vec<VariableDto>,
-    /// Lifecycle.
+    /// The project's own lifecycle.
     pub lifecycle: Vec<LifecycleStageDto>,
+    /// Channels, first match wins.
+    pub channels: Vec<ChannelDto>,
+    /// Retention of artifact bytes and logs.
+    pub retention: Option<RetentionDto>,
     /// Stream version (send as `If-Match`).
     pub version: u64,
     /// When it was created.
@@ -546,6 +759,18 @@ impl TryFrom<Tracked<ProjectState>> for Project {
             deployment_steps: deployment_steps(&spec.deployment_steps),
             variables: masked(&spec.variables),
             lifecycle: lifecycle(&spec.lifecycle),
+            channels: spec
+                .channels
+                .iter()
+                .map(|c| ChannelDto {
+                    name: c.name.clone(),
+                    branch: c.branch.clone(),
+                    lifecycle: c.lifecycle.to_string(),
+                })
+                .collect(),
+            retention: spec.retention.map(|r| RetentionDto {
+                keep_releases_per_environment: r.keep_releases_per_environment,
+            }),
             version: t.version,
             created_at: t.created_at,
             updated_at: t.updated_at,
@@ -569,17 +794,23 @@ pub fn project_spec(
             EngineError::invalid(&field, format!("{raw:?} is not a valid environment name"))
         })
     };
-    let lifecycle = request
-        .lifecycle
+    let lifecycle = stages(request.lifecycle, |index| {
+        format!("lifecycle[{index}].environment")
+    })?;
+    let channels = request
+        .channels
         .into_iter()
         .enumerate()
-        .map(|(index, s)| {
-            Ok(LifecycleStage {
-                environment: environment_name(
-                    &s.environment,
-                    format!("lifecycle[{index}].environment"),
-                )?,
-                automatic: s.automatic,
+        .map(|(index, c)| {
+            Ok(Channel {
+                lifecycle: LifecycleName::parse(&c.lifecycle).map_err(|_| {
+                    EngineError::invalid(
+                        &format!("channels[{index}].lifecycle"),
+                        format!("{:?} is not a valid lifecycle name", c.lifecycle),
+                    )
+                })?,
+                name: c.name,
+                branch: c.branch,
             })
         })
         .collect::<Result<Vec<_>, EngineError>>()?;
@@ -671,6 +902,10 @@ pub fn project_spec(
             .collect(),
         variables,
         lifecycle,
+        channels,
+        retention: request.retention.map(|r| RetentionPolicy {
+            keep_releases_per_environment: r.keep_releases_per_environment,
+        }),
     })
 }
 
@@ -988,8 +1223,8 @@ pub struct Release {
     pub deployment_steps: Vec<DeploymentStepDto>,
     /// Variables at release time (sensitive values masked).
     pub variables: Vec<VariableDto>,
-    /// Lifecycle at release time.
-    pub lifecycle: Vec<LifecycleStageDto>,
+    /// The lifecycle it follows, as it was at release time.
+    pub lifecycle: ReleaseLifecycleDto,
     /// Who created it.
     pub created_by: String,
     /// When.
@@ -1023,10 +1258,14 @@ impl TryFrom<ReleaseView> for Release {
             artifacts: s.artifacts.iter().map(Into::into).collect(),
             deployment_steps: deployment_steps(&s.deployment_steps),
             variables: masked(&s.variables),
-            lifecycle: lifecycle(&s.lifecycle),
+            lifecycle: ReleaseLifecycleDto {
+                name: s.lifecycle.name.as_ref().map(ToString::to_string),
+                channel: s.lifecycle.channel.clone(),
+                phases: phases(&s.lifecycle.phases),
+            },
             created_by: s.created_by,
             created_at,
-            succeeded_in: r.succeeded_in.iter().map(|e| e.to_string()).collect(),
+            succeeded_in: r.succeeded_in.keys().map(ToString::to_string).collect(),
             blocked: r.tracked.state.blocked.clone(),
             deployments: r.deployments,
         })
@@ -1068,6 +1307,10 @@ pub struct RollbackRequest {
     /// An earlier release that was live here (default: the one live before the current one).
     #[serde(default)]
     pub to_release: Option<Uuid>,
+    /// Roll back although a freeze that applies to rollbacks holds: the reason, recorded on
+    /// the deployment (needs the `freeze:override` scope).
+    #[serde(default)]
+    pub override_freeze: Option<String>,
 }
 
 /// Deploy, redeploy or rollback.
@@ -1100,6 +1343,8 @@ impl From<DeploymentKind> for DeploymentKindDto {
 pub enum DeploymentStatusDto {
     /// Just requested.
     Requested,
+    /// Waiting out the environment's soak time (`waiting_until`).
+    Waiting,
     /// Waiting for approvals.
     AwaitingApproval,
     /// Waiting for an agent.
@@ -1124,6 +1369,7 @@ impl From<DeploymentStatus> for DeploymentStatusDto {
     fn from(s: DeploymentStatus) -> Self {
         match s {
             DeploymentStatus::Requested => Self::Requested,
+            DeploymentStatus::Waiting => Self::Waiting,
             DeploymentStatus::AwaitingApproval => Self::AwaitingApproval,
             DeploymentStatus::Queued => Self::Queued,
             DeploymentStatus::Running => Self::Running,
@@ -1199,6 +1445,8 @@ pub struct Deployment {
     pub lease: Option<LeaseDto>,
     /// Why it failed or was cancelled.
     pub reason: Option<String>,
+    /// While it waits out a soak time: when the wait ends.
+    pub waiting_until: Option<DateTime<Utc>>,
     /// When requested.
     pub requested_at: DateTime<Utc>,
     /// When it started.
@@ -1263,12 +1511,24 @@ impl From<DeploymentView> for Deployment {
             steps: s.job.steps.iter().map(Into::into).collect(),
             lease: s.job.lease.as_ref().map(Into::into),
             reason: s.reason.clone(),
+            waiting_until: s
+                .waiting_until
+                .filter(|_| s.status == DeploymentStatus::Waiting),
             requested_at: d.tracked.created_at,
             started_at: d.started_at,
             finished_at: d.finished_at,
             version: d.tracked.version,
         }
     }
+}
+
+/// A deployment in an environment's queue.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct QueueEntry {
+    /// Its place in its project's queue: 1 runs (or runs next), 2 follows, …
+    pub place: u32,
+    /// The deployment.
+    pub deployment: Deployment,
 }
 
 /// A variable's value for a deployment's environment and where it came from.

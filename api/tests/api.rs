@@ -114,7 +114,7 @@ async fn walk_through_from_push_to_rollback() {
 
     // Production before staging is refused, naming the rule.
     let skipped = app.promote(&first, "production").await;
-    skipped.expect_problem_type(409, "previous-environment-not-succeeded");
+    skipped.expect_problem_type(409, "lifecycle-requirement-unmet");
 
     // Staging needs no approval.
     let staging = app.promote(&first, "staging").await.expect(201);

@@ -48,6 +48,11 @@ pub fn integration_stream(name: &str) -> String {
     format!("integration-{name}")
 }
 
+/// Stream of one lifecycle.
+pub fn lifecycle_stream(name: &str) -> String {
+    format!("lifecycle-{name}")
+}
+
 /// Stream of one environment.
 pub fn environment_stream(name: &str) -> String {
     format!("environment-{name}")

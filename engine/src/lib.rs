@@ -10,6 +10,7 @@ pub mod model;
 pub mod names;
 pub mod pipelines;
 pub mod process;
+pub mod retention;
 pub mod rollback;
 pub mod service;
 pub mod status;
@@ -30,5 +31,5 @@ pub use aggregate::{
     release::{Artifact, ReleaseEvent, ReleaseState},
 };
 pub use error::{DomainError, EngineError};
-pub use names::{EnvironmentName, ProjectName};
+pub use names::{EnvironmentName, LifecycleName, ProjectName};
 pub use service::{Actor, CommandContext, Engine, EngineConfig};

@@ -4,7 +4,7 @@
 //! It is rebuilt from the log on start and then follows the live subscription; it is never
 //! written to except by [`ReadModel::apply`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use conveyor_store::Record;
@@ -18,12 +18,13 @@ use crate::{
         deployment::{DeploymentEvent, DeploymentKind, DeploymentState, DeploymentStatus},
         environment::{EnvironmentEvent, EnvironmentState},
         integration::{IntegrationEvent, IntegrationState},
+        lifecycle::{LifecycleEvent, LifecycleState},
         project::{ProjectEvent, ProjectState, ResolvedVariable, resolve_variables},
         push::{PushEvent, PushState},
         release::{ReleaseEvent, ReleaseSnapshot, ReleaseState},
         subscription::{SubscriptionEvent, SubscriptionState},
     },
-    names::{EnvironmentName, IntegrationName, ProjectName},
+    names::{EnvironmentName, IntegrationName, LifecycleName, ProjectName},
 };
 
 /// Bookkeeping every view carries.
@@ -80,7 +81,7 @@ pub struct ReleaseView {
     /// The release.
     pub tracked: Tracked<ReleaseState>,
     /// Environments where one of its deployments succeeded.
-    pub succeeded_in: BTreeSet<EnvironmentName>,
+    pub succeeded_in: BTreeMap<EnvironmentName, DateTime<Utc>>,
     /// Its deployments, oldest first.
     pub deployments: Vec<Uuid>,
 }
@@ -106,6 +107,8 @@ pub struct DeploymentView {
     /// The release's variables resolved for the environment (sensitive values still sealed),
     /// with the scope each value came from.
     pub variables: Vec<ResolvedVariable>,
+    /// When it began waiting for approval (an approval timeout counts from here).
+    pub awaiting_since: Option<DateTime<Utc>>,
 }
 
 /// One deployment as a dashboard cell shows it.
@@ -145,6 +148,8 @@ pub struct ReadModel {
     pub environments: BTreeMap<EnvironmentName, Tracked<EnvironmentState>>,
     /// Projects by name.
     pub projects: BTreeMap<ProjectName, Tracked<ProjectState>>,
+    /// Lifecycles by name.
+    pub lifecycles: BTreeMap<LifecycleName, Tracked<LifecycleState>>,
     /// The project × environment grid, kept up to date per event.
     pub dashboard: BTreeMap<(ProjectName, EnvironmentName), DashboardCell>,
     /// Event subscriptions by id.
@@ -165,10 +170,15 @@ pub struct ReadModel {
     pub builds_by_push: HashMap<Uuid, Vec<Uuid>>,
     /// Release ids per (project, version).
     pub release_versions: HashMap<(ProjectName, String), Uuid>,
+    /// Artifact digests whose bytes retention deleted, and why.
+    pub deleted_artifacts: HashMap<String, String>,
+    /// Jobs whose logs retention deleted, and why.
+    pub deleted_logs: HashMap<Uuid, String>,
     build_counts: HashMap<ProjectName, u64>,
 }
 
-fn stream_id(stream: &str, prefix: &str) -> Option<Uuid> {
+/// The uuid a stream name carries after `prefix` (`deployment-<uuid>`).
+pub(crate) fn stream_id(stream: &str, prefix: &str) -> Option<Uuid> {
     stream
         .strip_prefix(prefix)
         .and_then(|id| Uuid::parse_str(id).ok())
@@ -214,6 +224,15 @@ impl ReadModel {
                     .or_insert_with(|| Tracked::new(record))
                     .apply(record, &event);
             }
+        } else if stream.starts_with("lifecycle-") {
+            if let Some(event) = decode::<LifecycleEvent>(ty, &record.payload) {
+                let (LifecycleEvent::LifecycleCreated { spec }
+                | LifecycleEvent::LifecycleUpdated { spec }) = &event;
+                self.lifecycles
+                    .entry(spec.name.clone())
+                    .or_insert_with(|| Tracked::new(record))
+                    .apply(record, &event);
+            }
         } else if stream.starts_with("integration-") {
             if let Some(event) = decode::<IntegrationEvent>(ty, &record.payload) {
                 let IntegrationEvent::IntegrationCreated { spec } = &event;
@@ -248,10 +267,31 @@ impl ReadModel {
                 }
                 let view = self.releases.entry(id).or_insert_with(|| ReleaseView {
                     tracked: Tracked::new(record),
-                    succeeded_in: BTreeSet::new(),
+                    succeeded_in: BTreeMap::new(),
                     deployments: Vec::new(),
                 });
                 view.tracked.apply(record, &event);
+                if let (
+                    ReleaseEvent::ReleaseContentDeleted {
+                        policy,
+                        artifacts,
+                        logs,
+                    },
+                    Some(snapshot),
+                ) = (&event, &view.tracked.state.snapshot)
+                {
+                    let why = format!(
+                        "deleted with release {} of {} by retention: {policy}",
+                        snapshot.version, snapshot.project
+                    );
+                    for artifact in artifacts {
+                        self.deleted_artifacts
+                            .insert(artifact.sha256.clone(), why.clone());
+                    }
+                    for job in logs {
+                        self.deleted_logs.insert(*job, why.clone());
+                    }
+                }
             }
         } else if let Some(id) = stream_id(stream, "deployment-")
             && let Some(event) = decode::<DeploymentEvent>(ty, &record.payload)
@@ -299,6 +339,7 @@ impl ReadModel {
                 finished_at: None,
                 succeeded_event: None,
                 variables: Vec::new(),
+                awaiting_since: None,
             });
         let awaiting_before = view.tracked.state.status == DeploymentStatus::AwaitingApproval;
         view.tracked.apply(record, event);
@@ -357,6 +398,9 @@ impl ReadModel {
                     }
                 }
             }
+            DeploymentEvent::DeploymentAwaitingApproval { .. } => {
+                view.awaiting_since = Some(record.recorded_at)
+            }
             DeploymentEvent::DeploymentStarted { .. } => view.started_at = Some(record.recorded_at),
             DeploymentEvent::JobLeased(_) => view.started_at = None,
             DeploymentEvent::DeploymentSucceeded { .. } => {
@@ -366,7 +410,10 @@ impl ReadModel {
                     (state.release_id, &state.environment)
                     && let Some(release) = self.releases.get_mut(&release_id)
                 {
-                    release.succeeded_in.insert(environment.clone());
+                    release
+                        .succeeded_in
+                        .entry(environment.clone())
+                        .or_insert(record.recorded_at);
                 }
             }
             DeploymentEvent::DeploymentFailed { .. }

@@ -66,6 +66,11 @@ name_type!(
     IntegrationName,
     "integration"
 );
+name_type!(
+    /// A lifecycle's name, e.g. `standard`.
+    LifecycleName,
+    "lifecycle"
+);
 
 /// Matches `text` against a glob where `*` matches any run of characters and `?` one.
 pub fn glob_matches(pattern: &str, text: &str) -> bool {

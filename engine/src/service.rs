@@ -23,25 +23,62 @@ use crate::{
         decode,
         deployment::{
             ApprovalDecision, Approver, DeploymentCommand, DeploymentKind, DeploymentState,
-            RequestDeployment,
+            DeploymentStatus, RequestDeployment,
         },
         encode,
         environment::{EnvironmentCommand, EnvironmentEvent, EnvironmentState},
+        freeze::FreezeOverride,
         integration::{IntegrationSpec, IntegrationState},
         job::{JobCommand, Lease},
-        project::{ProjectCommand, ProjectSpec, ProjectState},
+        lifecycle::{LifecycleSpec, LifecycleState, ReleaseLifecycle},
+        project::{Known, ProjectCommand, ProjectSpec, ProjectState},
         push::{PushEvent, PushReport, PushState},
         release::{CreateRelease, ReleaseSnapshot, ReleaseState},
     },
     error::{DomainError, EngineError},
     ids::{
         build_stream, deployment_stream, derived_id, environment_stream, integration_stream,
-        name_id, new_event_id, project_stream, push_stream, release_stream,
+        lifecycle_stream, name_id, new_event_id, project_stream, push_stream, release_stream,
     },
-    model::{BuildView, DeploymentView, ReadModel, ReleaseView, Tracked},
-    names::{EnvironmentName, IntegrationName, ProjectName},
+    model::{BuildView, DeploymentView, ReadModel, ReleaseView, Tracked, stream_id},
+    names::{EnvironmentName, IntegrationName, LifecycleName, ProjectName},
     rollback::{LiveEntry, live_history, rollback_target},
 };
+
+/// One request for a deployment, from a person or from the workflow.
+struct Request {
+    /// The new deployment's id.
+    id: Uuid,
+    /// The release.
+    release_id: Uuid,
+    /// Target.
+    environment: EnvironmentName,
+    /// Deploy or rollback.
+    kind: DeploymentKind,
+    /// For a rollback: the deployment it reverts.
+    reverts: Option<Uuid>,
+    /// How the events get their ids.
+    ids: EventIds,
+    /// Who overrides a freeze, and why.
+    freeze_override: Option<FreezeOverride>,
+    /// Whether the workflow asks (it waits out a soak time instead of being refused).
+    by_workflow: bool,
+}
+
+impl Request {
+    fn deploy(id: Uuid, release_id: Uuid, environment: EnvironmentName, ids: EventIds) -> Self {
+        Self {
+            id,
+            release_id,
+            environment,
+            kind: DeploymentKind::Deploy,
+            reverts: None,
+            ids,
+            freeze_override: None,
+            by_workflow: false,
+        }
+    }
+}
 
 /// The checkpoint name of the process manager.
 const PROCESS_MANAGER: &str = "process-manager";
@@ -171,9 +208,9 @@ pub enum JobAssignment {
 #[derive(Debug, Clone)]
 pub enum JobView {
     /// A build.
-    Build(BuildView),
+    Build(Box<BuildView>),
     /// A deployment.
-    Deployment(DeploymentView),
+    Deployment(Box<DeploymentView>),
 }
 
 /// What a delivery recorded: its pushes and the builds each queued.
@@ -313,7 +350,7 @@ impl Engine {
         let handle = tokio::spawn(async move { runner.follow_log(subscription, checkpoint).await });
         *engine.inner.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
         let sweeper = engine.clone();
-        let sweeper = tokio::spawn(async move { sweeper.expire_approvals().await });
+        let sweeper = tokio::spawn(async move { sweeper.sweep().await });
         *engine
             .inner
             .sweeper
@@ -490,8 +527,7 @@ impl Engine {
             let result = match record.event_type.as_str() {
                 "PushReceived" => self.queue_builds_for_push(record).await,
                 "BuildSucceeded" => self.release_build(record).await,
-                "ReleaseCreated" => self.deploy_to_first_stage(record).await,
-                "DeploymentSucceeded" => self.promote_to_next_stage(record).await,
+                "ReleaseCreated" | "DeploymentSucceeded" => self.deploy_automatically(record).await,
                 "DeploymentFailed" => self.roll_back_failure(record).await,
                 _ => return Some(false),
             };
@@ -581,44 +617,86 @@ impl Engine {
         Ok(!outcome.duplicate)
     }
 
-    async fn deploy_to_first_stage(&self, record: &Record) -> Result<bool, EngineError> {
-        let Some(crate::aggregate::release::ReleaseEvent::ReleaseCreated(snapshot)) =
-            decode(&record.event_type, &record.payload)
-        else {
+    /// After a release is created or succeeds somewhere, deploys it to every automatic
+    /// environment its lifecycle lets it into now and where it has not been deployed yet
+    /// (skipping environments whose automatic promotion is held). The deployment id is
+    /// derived from the release and the environment, so however many events lead to the same
+    /// automatic deployment, it is requested once.
+    async fn deploy_automatically(&self, record: &Record) -> Result<bool, EngineError> {
+        let release_id = match decode::<crate::aggregate::release::ReleaseEvent>(
+            &record.event_type,
+            &record.payload,
+        ) {
+            Some(crate::aggregate::release::ReleaseEvent::ReleaseCreated(snapshot)) => {
+                Some(snapshot.release_id)
+            }
+            _ => self.read(|m| {
+                let deployment_id = stream_id(&record.stream, "deployment-")?;
+                let deployment = &m.deployments.get(&deployment_id)?.tracked.state;
+                ReadModel::promotes(deployment.kind)
+                    .then_some(deployment.release_id)
+                    .flatten()
+            }),
+        };
+        let Some(release_id) = release_id else {
             return Ok(false);
         };
-        let Some(first) = snapshot.lifecycle.first().filter(|stage| stage.automatic) else {
-            return Ok(false);
-        };
-        if self.promotion_held(&snapshot.project, &first.environment) {
-            tracing::info!(environment = %first.environment, "automatic promotion is held here");
-            return Ok(false);
-        }
-        let deployment_id = derived_id(record.id, "deploy");
-        if self
-            .stream_exists(&deployment_stream(deployment_id))
-            .await?
-        {
-            return Ok(false);
-        }
+        let targets: Vec<EnvironmentName> = self.read(|m| {
+            let Some(release) = m.releases.get(&release_id) else {
+                return Vec::new();
+            };
+            let Some(snapshot) = release.snapshot() else {
+                return Vec::new();
+            };
+            let deployed: BTreeSet<&EnvironmentName> = release
+                .deployments
+                .iter()
+                .filter_map(|id| m.deployments.get(id)?.tracked.state.environment.as_ref())
+                .collect();
+            snapshot
+                .lifecycle
+                .automatic_targets(&release.succeeded_in)
+                .into_iter()
+                .filter(|environment| !deployed.contains(environment))
+                .filter(|environment| {
+                    let held = m
+                        .environments
+                        .get(environment)
+                        .is_some_and(|e| e.state.holds.contains_key(&snapshot.project));
+                    if held {
+                        tracing::info!(%environment, "automatic promotion is held here");
+                    }
+                    !held
+                })
+                .collect()
+        });
         let ctx = CommandContext::reacting_to(record);
-        self.request_deployment_with_id(
-            &ctx,
-            deployment_id,
-            snapshot.release_id,
-            first.environment.clone(),
-            DeploymentKind::Deploy,
-            None,
-            EventIds::Derived(deployment_id),
-            None,
-        )
-        .await?;
-        Ok(true)
+        let mut appended = false;
+        for environment in targets {
+            let id = derived_id(release_id, &format!("automatic:{environment}"));
+            if self.stream_exists(&deployment_stream(id)).await? {
+                continue;
+            }
+            let request = Request {
+                by_workflow: true,
+                ..Request::deploy(id, release_id, environment, EventIds::Derived(id))
+            };
+            match self.request_deployment_with_id(&ctx, request).await {
+                Ok(_) => appended = true,
+                // One environment refusing (a freeze, say) does not stop the others.
+                Err(EngineError::Refused(refusal)) => {
+                    tracing::info!(reason = %refusal, "the workflow did not deploy automatically");
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(appended)
     }
 
-    /// Once a second, expires the deployments that waited for approval longer than their
-    /// environment's approval timeout (as the workflow, so it shows in the log).
-    async fn expire_approvals(&self) {
+    /// Once a second, as the workflow (so it shows in the log): ends the soak waits that are
+    /// due, and expires the deployments that waited for approval longer than their
+    /// environment's approval timeout.
+    async fn sweep(&self) {
         let mut stop = self.inner.stop.subscribe();
         loop {
             tokio::select! {
@@ -626,25 +704,34 @@ impl Engine {
                 _ = stop.wait_for(|stopping| *stopping) => return,
             }
             let now = Utc::now();
-            let due: Vec<(Uuid, u64)> = self.read(|m| {
+            let due: Vec<(Uuid, DeploymentCommand)> = self.read(|m| {
                 m.deployments
                     .values()
-                    .filter(|d| {
-                        d.tracked.state.status
-                            == crate::aggregate::deployment::DeploymentStatus::AwaitingApproval
-                    })
                     .filter_map(|d| {
-                        let timeout = d.tracked.state.policy.approval_timeout_seconds?;
-                        let waited = (now - d.tracked.created_at).num_seconds().max(0) as u64;
-                        (waited >= timeout).then_some((d.tracked.state.id?, waited))
+                        let state = &d.tracked.state;
+                        let command = match state.status {
+                            DeploymentStatus::Waiting => state
+                                .waiting_until
+                                .filter(|until| *until <= now)
+                                .map(|_| DeploymentCommand::EndWait),
+                            DeploymentStatus::AwaitingApproval => {
+                                let timeout = state.policy.approval_timeout_seconds?;
+                                let since = d.awaiting_since.unwrap_or(d.tracked.created_at);
+                                let waited = (now - since).num_seconds().max(0) as u64;
+                                (waited >= timeout).then_some(DeploymentCommand::ExpireApproval {
+                                    waited_seconds: waited,
+                                })
+                            }
+                            _ => None,
+                        }?;
+                        Some((state.id?, command))
                     })
                     .collect()
             });
-            for (id, waited_seconds) in due {
+            for (id, command) in due {
                 let ctx = CommandContext::new(Actor::system(), None);
-                let command = DeploymentCommand::ExpireApproval { waited_seconds };
                 if let Err(err) = self.deployment_command(&ctx, id, command).await {
-                    tracing::info!(deployment = %id, error = %err, "an approval did not expire");
+                    tracing::info!(deployment = %id, error = %err, "a sweep found nothing to do");
                 }
             }
         }
@@ -713,74 +800,18 @@ impl Engine {
             causation_id: Some(current.outcome_event),
             ..ctx
         };
-        self.request_deployment_with_id(
-            &ctx,
-            rollback_id,
-            target.release_id,
-            environment,
-            DeploymentKind::Rollback,
-            Some(current.deployment_id),
-            EventIds::Derived(rollback_id),
-            None,
-        )
-        .await?;
-        Ok(true)
-    }
-
-    async fn promote_to_next_stage(&self, record: &Record) -> Result<bool, EngineError> {
-        let Some(deployment_id) = record
-            .stream
-            .strip_prefix("deployment-")
-            .and_then(|id| Uuid::parse_str(id).ok())
-        else {
-            return Ok(false);
+        let request = Request {
+            kind: DeploymentKind::Rollback,
+            reverts: Some(current.deployment_id),
+            by_workflow: true,
+            ..Request::deploy(
+                rollback_id,
+                target.release_id,
+                environment,
+                EventIds::Derived(rollback_id),
+            )
         };
-        let next = self.read(|model| {
-            let deployment = &model.deployments.get(&deployment_id)?.tracked.state;
-            if !ReadModel::promotes(deployment.kind) {
-                return None;
-            }
-            let release = model
-                .releases
-                .get(&deployment.release_id?)?
-                .snapshot()?
-                .clone();
-            let environment = deployment.environment.as_ref()?;
-            let stage = release
-                .lifecycle
-                .iter()
-                .position(|s| &s.environment == environment)?;
-            let next = release.lifecycle.get(stage + 1).filter(|s| s.automatic)?;
-            Some((release.release_id, next.environment.clone()))
-        });
-        let Some((release_id, environment)) = next else {
-            return Ok(false);
-        };
-        let project = self.read(|m| {
-            m.releases
-                .get(&release_id)
-                .and_then(|r| r.snapshot().map(|s| s.project.clone()))
-        });
-        if project.is_some_and(|p| self.promotion_held(&p, &environment)) {
-            tracing::info!(%environment, "automatic promotion is held here");
-            return Ok(false);
-        }
-        let next_id = derived_id(record.id, "promote");
-        if self.stream_exists(&deployment_stream(next_id)).await? {
-            return Ok(false);
-        }
-        let ctx = CommandContext::reacting_to(record);
-        self.request_deployment_with_id(
-            &ctx,
-            next_id,
-            release_id,
-            environment,
-            DeploymentKind::Deploy,
-            None,
-            EventIds::Derived(next_id),
-            None,
-        )
-        .await?;
+        self.request_deployment_with_id(&ctx, request).await?;
         Ok(true)
     }
 
@@ -915,6 +946,7 @@ impl Engine {
         description: String,
         policy: crate::aggregate::deployment::ApprovalPolicy,
         auto_rollback: bool,
+        soak_seconds: Option<u64>,
     ) -> Result<Tracked<EnvironmentState>, EngineError> {
         let stream = environment_stream(name.as_str());
         let command = EnvironmentCommand::Create {
@@ -922,6 +954,7 @@ impl Engine {
             description,
             policy,
             auto_rollback,
+            soak_seconds,
         };
         self.execute::<EnvironmentState>(ctx, &stream, None, |state| {
             Ok(state.decide(command.clone())?)
@@ -993,6 +1026,48 @@ impl Engine {
         self.read(|m| m.environments.keys().cloned().collect())
     }
 
+    /// The environments and lifecycles a project definition may name.
+    fn known(&self) -> Known {
+        self.read(|m| Known {
+            environments: m.environments.keys().cloned().collect(),
+            lifecycles: m.lifecycles.keys().cloned().collect(),
+        })
+    }
+
+    /// Creates a shared lifecycle (`if_match: None`) or replaces one's definition.
+    pub async fn save_lifecycle(
+        &self,
+        ctx: &CommandContext,
+        spec: LifecycleSpec,
+        update: bool,
+        if_match: Option<u64>,
+    ) -> Result<Tracked<LifecycleState>, EngineError> {
+        let name = spec.name.clone();
+        if update {
+            self.get_lifecycle(&name)?;
+        }
+        let environments = self.environment_names();
+        self.execute::<LifecycleState>(ctx, &lifecycle_stream(name.as_str()), if_match, |state| {
+            Ok(state.decide(spec.clone(), update, &environments)?)
+        })
+        .await?;
+        self.get_lifecycle(&name)
+    }
+
+    /// One lifecycle.
+    pub fn get_lifecycle(
+        &self,
+        name: &LifecycleName,
+    ) -> Result<Tracked<LifecycleState>, EngineError> {
+        self.read(|m| m.lifecycles.get(name).cloned())
+            .ok_or_else(|| EngineError::not_found("lifecycle", name))
+    }
+
+    /// Every lifecycle, by name.
+    pub fn list_lifecycles(&self) -> Vec<Tracked<LifecycleState>> {
+        self.read(|m| m.lifecycles.values().cloned().collect())
+    }
+
     /// Creates a project.
     pub async fn create_project(
         &self,
@@ -1000,10 +1075,10 @@ impl Engine {
         spec: ProjectSpec,
     ) -> Result<Tracked<ProjectState>, EngineError> {
         let name = spec.name.clone();
-        let environments = self.environment_names();
+        let known = self.known();
         let command = ProjectCommand::Create(spec);
         self.execute::<ProjectState>(ctx, &project_stream(name.as_str()), None, |state| {
-            Ok(state.decide(command.clone(), &environments)?)
+            Ok(state.decide(command.clone(), &known)?)
         })
         .await?;
         self.get_project(&name)
@@ -1020,10 +1095,10 @@ impl Engine {
         if self.read(|m| !m.projects.contains_key(&name)) {
             return Err(EngineError::not_found("project", &name));
         }
-        let environments = self.environment_names();
+        let known = self.known();
         let command = ProjectCommand::Update(spec);
         self.execute::<ProjectState>(ctx, &project_stream(name.as_str()), if_match, |state| {
-            Ok(state.decide(command.clone(), &environments)?)
+            Ok(state.decide(command.clone(), &known)?)
         })
         .await?;
         self.get_project(&name)
@@ -1386,7 +1461,20 @@ impl Engine {
                 .and_then(|p| p.state.spec.clone())
                 .ok_or_else(|| EngineError::not_found("project", &project_name))?;
             let release_id = name_id(&format!("release:{project_name}:{version}"));
+            let branch = &build.tracked.state.branch;
+            let lifecycle = match project.channel_for(branch) {
+                Some(channel) => {
+                    let spec = m
+                        .lifecycles
+                        .get(&channel.lifecycle)
+                        .and_then(|l| l.state.spec.as_ref())
+                        .ok_or_else(|| EngineError::not_found("lifecycle", &channel.lifecycle))?;
+                    ReleaseLifecycle::from_spec(spec, Some(channel.name.clone()))
+                }
+                None => ReleaseLifecycle::from_stages(&project.lifecycle),
+            };
             let events = ReleaseState::default().decide_create(CreateRelease {
+                lifecycle,
                 release_id,
                 version_taken: m
                     .release_versions
@@ -1485,7 +1573,7 @@ impl Engine {
         ctx: &CommandContext,
         release_id: Uuid,
         environment: EnvironmentName,
-        freeze_override: Option<crate::aggregate::freeze::FreezeOverride>,
+        freeze_override: Option<FreezeOverride>,
         supersede_waiting: bool,
     ) -> Result<DeploymentView, EngineError> {
         let id = new_event_id();
@@ -1497,18 +1585,11 @@ impl Engine {
         let held = project
             .clone()
             .filter(|p| self.promotion_held(p, &environment));
-        let outcome = self
-            .request_deployment_with_id(
-                ctx,
-                id,
-                release_id,
-                environment.clone(),
-                DeploymentKind::Deploy,
-                None,
-                EventIds::Fresh,
-                freeze_override,
-            )
-            .await?;
+        let request = Request {
+            freeze_override,
+            ..Request::deploy(id, release_id, environment.clone(), EventIds::Fresh)
+        };
+        let outcome = self.request_deployment_with_id(ctx, request).await?;
         self.settle(outcome.last_position).await?;
         if supersede_waiting {
             self.supersede_waiting(ctx, id).await?;
@@ -1546,9 +1627,10 @@ impl Engine {
                     d.tracked.position < newer_view.tracked.position
                         && matches!(
                             d.tracked.state.status,
-                            crate::aggregate::deployment::DeploymentStatus::Requested
-                                | crate::aggregate::deployment::DeploymentStatus::AwaitingApproval
-                                | crate::aggregate::deployment::DeploymentStatus::Queued
+                            DeploymentStatus::Requested
+                                | DeploymentStatus::Waiting
+                                | DeploymentStatus::AwaitingApproval
+                                | DeploymentStatus::Queued
                         )
                 })
                 .filter_map(|d| d.tracked.state.id)
@@ -1568,21 +1650,23 @@ impl Engine {
         Ok(())
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one private entry point for every kind of request"
-    )]
+    /// The one entry point for every kind of deployment request.
     async fn request_deployment_with_id(
         &self,
         ctx: &CommandContext,
-        deployment_id: Uuid,
-        release_id: Uuid,
-        environment: EnvironmentName,
-        kind: DeploymentKind,
-        reverts: Option<Uuid>,
-        ids: EventIds,
-        freeze_override: Option<crate::aggregate::freeze::FreezeOverride>,
+        request: Request,
     ) -> Result<AppendOutcome, EngineError> {
+        let Request {
+            id: deployment_id,
+            release_id,
+            environment,
+            kind,
+            reverts,
+            ids,
+            freeze_override,
+            by_workflow,
+        } = request;
+        let now = Utc::now();
         let events = self.read(|m| {
             let release = m
                 .releases
@@ -1591,32 +1675,34 @@ impl Engine {
             let snapshot = release
                 .snapshot()
                 .ok_or_else(|| EngineError::not_found("release", release_id))?;
-            let policy = m
+            let target = &m
                 .environments
                 .get(&environment)
-                .map(|e| e.state.policy.clone())
-                .ok_or_else(|| EngineError::not_found("environment", &environment))?;
+                .ok_or_else(|| EngineError::not_found("environment", &environment))?
+                .state;
             Ok::<_, EngineError>(
                 DeploymentState::default().decide_request(RequestDeployment {
                     deployment_id,
                     release: snapshot,
                     environment: environment.clone(),
-                    policy,
+                    policy: target.policy.clone(),
                     kind,
                     requested_by: ctx.actor.subject.clone(),
                     reverts,
                     succeeded_in: &release.succeeded_in,
+                    soak_seconds: target.soak_seconds,
+                    by_workflow,
+                    now,
+                    content_deleted: release.tracked.state.content_deleted.clone(),
                     previous_release_version: m
                         .live_deployment(&snapshot.project, &environment)
                         .map(|live| live.tracked.state.release_version.clone()),
                     release_blocked: release.tracked.state.blocked.clone(),
-                    frozen: m.environments.get(&environment).and_then(|e| {
-                        e.state.frozen_for(
-                            &snapshot.project,
-                            kind == DeploymentKind::Rollback,
-                            Utc::now(),
-                        )
-                    }),
+                    frozen: target.frozen_for(
+                        &snapshot.project,
+                        kind == DeploymentKind::Rollback,
+                        now,
+                    ),
                     freeze_override: freeze_override.clone(),
                 })?,
             )
@@ -1673,7 +1759,7 @@ impl Engine {
                 .filter(|d| {
                     let s = &d.tracked.state;
                     let own = s.requested_by == subject || s.release_created_by == subject;
-                    s.status == crate::aggregate::deployment::DeploymentStatus::AwaitingApproval
+                    s.status == DeploymentStatus::AwaitingApproval
                         && s.environment.as_ref().is_some_and(|environment| {
                             holds_scope(scopes, &format!("approve:{environment}"))
                                 || s.policy.rules.iter().any(|r| holds_scope(scopes, &r.scope))
@@ -1738,6 +1824,7 @@ impl Engine {
         project: ProjectName,
         environment: EnvironmentName,
         to_release: Option<Uuid>,
+        freeze_override: Option<FreezeOverride>,
     ) -> Result<DeploymentView, EngineError> {
         self.get_project(&project)?;
         self.get_environment(&environment)?;
@@ -1749,18 +1836,13 @@ impl Engine {
             ..ctx.clone()
         };
         let id = new_event_id();
-        let outcome = self
-            .request_deployment_with_id(
-                &ctx,
-                id,
-                target.release_id,
-                environment,
-                DeploymentKind::Rollback,
-                Some(current.deployment_id),
-                EventIds::Fresh,
-                None,
-            )
-            .await?;
+        let request = Request {
+            kind: DeploymentKind::Rollback,
+            reverts: Some(current.deployment_id),
+            freeze_override,
+            ..Request::deploy(id, target.release_id, environment, EventIds::Fresh)
+        };
+        let outcome = self.request_deployment_with_id(&ctx, request).await?;
         self.settle(outcome.last_position).await?;
         self.get_deployment(id)
     }
@@ -1811,6 +1893,111 @@ impl Engine {
             before,
             limit,
         ))
+    }
+
+    /// Applies every project's retention policy: records `ReleaseContentDeleted` on each
+    /// release whose content goes (as `ctx`'s actor) and returns what to delete. The caller
+    /// deletes the bytes after the event is stored, so a crash in between leaves a recorded
+    /// deletion to finish (see [`Engine::deleted_content`]), never bytes gone unrecorded.
+    pub async fn apply_retention(
+        &self,
+        ctx: &CommandContext,
+    ) -> Result<Vec<crate::retention::Deletion>, EngineError> {
+        let plans: Vec<crate::retention::Deletion> = self.read(|m| {
+            m.projects
+                .values()
+                .filter_map(|p| p.state.spec.as_ref())
+                .filter_map(|spec| Some((spec.name.clone(), spec.retention?)))
+                .flat_map(|(project, policy)| crate::retention::plan(m, &project, policy))
+                .collect()
+        });
+        let mut applied = Vec::with_capacity(plans.len());
+        for deletion in plans {
+            let result = self
+                .execute::<ReleaseState>(ctx, &release_stream(deletion.release_id), None, |s| {
+                    Ok(s.decide_delete_content(
+                        deletion.policy.clone(),
+                        deletion.artifacts.clone(),
+                        deletion.logs.clone(),
+                    )?)
+                })
+                .await;
+            match result {
+                Ok(_) => applied.push(deletion),
+                // Another run recorded it first.
+                Err(EngineError::Refused(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Every artifact digest and job log retention has deleted: what must be gone from disk.
+    /// Digests a kept build produced again are left out.
+    pub fn deleted_content(&self) -> (Vec<String>, Vec<Uuid>) {
+        self.read(|m| {
+            (
+                m.deleted_artifacts
+                    .keys()
+                    .filter(|sha| !crate::retention::digest_in_use(m, sha))
+                    .cloned()
+                    .collect(),
+                m.deleted_logs.keys().copied().collect(),
+            )
+        })
+    }
+
+    /// Whether a kept build or release refers to the digest.
+    pub fn digest_in_use(&self, sha256: &str) -> bool {
+        self.read(|m| crate::retention::digest_in_use(m, sha256))
+    }
+
+    /// Why an artifact's bytes are gone, when retention deleted them.
+    pub fn why_artifact_deleted(&self, sha256: &str) -> Option<String> {
+        self.read(|m| m.deleted_artifacts.get(sha256).cloned())
+    }
+
+    /// Why a job's log is gone, when retention deleted it.
+    pub fn why_log_deleted(&self, job: Uuid) -> Option<String> {
+        self.read(|m| m.deleted_logs.get(&job).cloned())
+    }
+
+    /// The environment's deployment queue: every deployment that has not ended, per project in
+    /// the order requested (the order agents get them), each with its place in its project's
+    /// queue (1 runs or runs next).
+    pub fn environment_queue(
+        &self,
+        environment: &EnvironmentName,
+    ) -> Result<Vec<(u32, DeploymentView)>, EngineError> {
+        self.get_environment(environment)?;
+        let mut waiting: Vec<DeploymentView> = self.read(|m| {
+            m.deployments
+                .values()
+                .filter(|d| {
+                    d.tracked.state.environment.as_ref() == Some(environment)
+                        && !d.tracked.state.status.is_finished()
+                })
+                .cloned()
+                .collect()
+        });
+        // Running first within a project (it holds the environment), then by request order.
+        waiting.sort_by_key(|d| {
+            (
+                d.tracked.state.project.clone(),
+                d.tracked.state.status != DeploymentStatus::Running,
+                d.tracked.position,
+            )
+        });
+        let mut places: std::collections::HashMap<Option<ProjectName>, u32> =
+            std::collections::HashMap::new();
+        Ok(waiting
+            .into_iter()
+            .map(|d| {
+                let place = places.entry(d.tracked.state.project.clone()).or_default();
+                *place += 1;
+                (*place, d)
+            })
+            .collect())
     }
 
     /// What was live in `environment` at a moment of the log, per project: rebuilt by
@@ -2030,14 +2217,14 @@ impl Engine {
             }
         });
         match is_build {
-            Some(true) => Ok(JobView::Build(
+            Some(true) => Ok(JobView::Build(Box::new(
                 self.build_command(ctx, job_id, BuildCommand::Job(command))
                     .await?,
-            )),
-            Some(false) => Ok(JobView::Deployment(
+            ))),
+            Some(false) => Ok(JobView::Deployment(Box::new(
                 self.deployment_command(ctx, job_id, DeploymentCommand::Job(command))
                     .await?,
-            )),
+            ))),
             None => Err(EngineError::not_found("job", job_id)),
         }
     }

@@ -1,7 +1,7 @@
 //! Given/when/then tests of the engine's pure decisions: given these events, when this
 //! command, then these events (or this refusal). One test per transition and per illegal one.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 
 use chrono::{DateTime, Duration, Utc};
@@ -18,14 +18,17 @@ use conveyor_engine::{
         environment::{EnvironmentCommand, EnvironmentEvent, EnvironmentState},
         fold,
         job::{JobCommand, Lease, LeaseExtension, StepOutcome, StepReport},
+        lifecycle::{
+            LifecycleEvent, LifecycleSpec, LifecycleState, Phase, Progression, ReleaseLifecycle,
+        },
         project::{
-            BuildPlan, BuildStep, DeploymentStep, LifecycleStage, ProjectCommand, ProjectEvent,
-            ProjectSpec, ProjectState, Variable,
+            BuildPlan, BuildStep, Channel, DeploymentStep, Known, LifecycleStage, ProjectCommand,
+            ProjectEvent, ProjectSpec, ProjectState, Variable,
         },
         push::{PushEvent, PushReport, PushState},
         release::{Artifact, CreateRelease, ReleaseEvent, ReleaseSnapshot, ReleaseState},
     },
-    names::{EnvironmentName, ProjectName},
+    names::{EnvironmentName, LifecycleName, ProjectName},
     rollback::{LiveEntry, live_history, rollback_target},
 };
 use conveyor_store::{Metadata, Record};
@@ -94,6 +97,15 @@ fn environments() -> BTreeSet<EnvironmentName> {
         .collect()
 }
 
+fn known() -> Known {
+    Known {
+        environments: environments(),
+        lifecycles: [LifecycleName::parse("standard").unwrap()]
+            .into_iter()
+            .collect(),
+    }
+}
+
 fn stage(name: &str, automatic: bool) -> LifecycleStage {
     LifecycleStage {
         environment: env(name),
@@ -136,6 +148,8 @@ fn spec() -> ProjectSpec {
             stage("staging", true),
             stage("production", false),
         ],
+        channels: Vec::new(),
+        retention: None,
     }
 }
 
@@ -263,12 +277,14 @@ fn creating_an_environment_records_it_with_its_policy() {
             description: "live".into(),
             policy: policy.clone(),
             auto_rollback: false,
+            soak_seconds: None,
         }),
         vec![EnvironmentEvent::EnvironmentCreated {
             name: env("production"),
             description: "live".into(),
             policy,
             auto_rollback: false,
+            soak_seconds: None,
         }],
     );
 }
@@ -280,6 +296,7 @@ fn creating_an_environment_twice_is_refused() {
         description: String::new(),
         policy: ApprovalPolicy::default(),
         auto_rollback: false,
+        soak_seconds: None,
     }]);
     then_refused(
         state.decide(EnvironmentCommand::Create {
@@ -287,6 +304,7 @@ fn creating_an_environment_twice_is_refused() {
             description: String::new(),
             policy: ApprovalPolicy::default(),
             auto_rollback: false,
+            soak_seconds: None,
         }),
         "environment-exists",
         &["production"],
@@ -306,6 +324,7 @@ fn an_environment_demanding_too_many_approvals_is_refused() {
                 approval_timeout_seconds: None,
             },
             auto_rollback: false,
+            soak_seconds: None,
         }),
         "invalid-policy",
         &["required_approvals"],
@@ -317,7 +336,7 @@ fn an_environment_demanding_too_many_approvals_is_refused() {
 #[test]
 fn creating_a_valid_project_records_its_spec() {
     then(
-        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec()), &environments()),
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec()), &known()),
         vec![ProjectEvent::ProjectCreated { spec: spec() }],
     );
 }
@@ -326,7 +345,7 @@ fn creating_a_valid_project_records_its_spec() {
 fn creating_a_project_twice_is_refused() {
     let state = given::<ProjectState>(&[ProjectEvent::ProjectCreated { spec: spec() }]);
     then_refused(
-        state.decide(ProjectCommand::Create(spec()), &environments()),
+        state.decide(ProjectCommand::Create(spec()), &known()),
         "project-exists",
         &["shop"],
     );
@@ -334,7 +353,10 @@ fn creating_a_project_twice_is_refused() {
 
 #[test]
 fn a_lifecycle_naming_an_unknown_environment_is_refused() {
-    let known: BTreeSet<_> = [env("dev"), env("staging")].into_iter().collect();
+    let known = Known {
+        environments: [env("dev"), env("staging")].into_iter().collect(),
+        ..known()
+    };
     then_refused(
         given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec()), &known),
         "unknown-environment",
@@ -347,7 +369,7 @@ fn a_lifecycle_naming_an_environment_twice_is_refused() {
     let mut spec = spec();
     spec.lifecycle.push(stage("dev", false));
     then_refused(
-        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec), &environments()),
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec), &known()),
         "invalid-project",
         &["dev", "twice"],
     );
@@ -363,7 +385,7 @@ fn duplicate_variables_are_refused() {
         environments: Default::default(),
     });
     then_refused(
-        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec), &environments()),
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec), &known()),
         "invalid-project",
         &["DATABASE_URL"],
     );
@@ -374,7 +396,7 @@ fn an_empty_repository_is_refused() {
     let mut spec = spec();
     spec.repository = "  ".into();
     then_refused(
-        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec), &environments()),
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec), &known()),
         "invalid-project",
         &["repository"],
     );
@@ -383,7 +405,7 @@ fn an_empty_repository_is_refused() {
 #[test]
 fn updating_a_missing_project_is_refused() {
     then_refused(
-        given::<ProjectState>(&[]).decide(ProjectCommand::Update(spec()), &environments()),
+        given::<ProjectState>(&[]).decide(ProjectCommand::Update(spec()), &known()),
         "project-missing",
         &["shop"],
     );
@@ -395,7 +417,7 @@ fn renaming_a_project_is_refused() {
     let mut renamed = spec();
     renamed.name = project_name("store");
     then_refused(
-        state.decide(ProjectCommand::Update(renamed), &environments()),
+        state.decide(ProjectCommand::Update(renamed), &known()),
         "project-rename",
         &["name"],
     );
@@ -407,7 +429,7 @@ fn updating_a_project_replaces_its_spec() {
     let mut changed = spec();
     changed.branch = "release/*".into();
     then(
-        state.decide(ProjectCommand::Update(changed.clone()), &environments()),
+        state.decide(ProjectCommand::Update(changed.clone()), &known()),
         vec![ProjectEvent::ProjectUpdated {
             spec: changed.clone(),
         }],
@@ -427,7 +449,7 @@ fn an_update_is_validated_like_a_creation() {
     let mut changed = spec();
     changed.lifecycle.push(stage("qa", true));
     then_refused(
-        state.decide(ProjectCommand::Update(changed), &environments()),
+        state.decide(ProjectCommand::Update(changed), &known()),
         "unknown-environment",
         &["qa"],
     );
@@ -935,6 +957,7 @@ fn create_release<'a>(
         project,
         version_taken,
         created_by: "carol".into(),
+        lifecycle: ReleaseLifecycle::from_stages(&project.lifecycle),
     }
 }
 
@@ -949,7 +972,7 @@ fn expected_snapshot(project: &ProjectSpec) -> ReleaseSnapshot {
         artifacts: vec![artifact()],
         deployment_steps: project.deployment_steps.clone(),
         variables: project.variables.clone(),
-        lifecycle: project.lifecycle.clone(),
+        lifecycle: ReleaseLifecycle::from_stages(&project.lifecycle),
         created_by: "carol".into(),
     }
 }
@@ -961,7 +984,9 @@ fn creating_a_release_snapshots_artifacts_steps_variables_and_lifecycle() {
     then(
         given::<ReleaseState>(&[])
             .decide_create(create_release(&build, &project, " 1.0.1 ", false)),
-        vec![ReleaseEvent::ReleaseCreated(expected_snapshot(&project))],
+        vec![ReleaseEvent::ReleaseCreated(Box::new(expected_snapshot(
+            &project,
+        )))],
     );
 }
 
@@ -1049,7 +1074,9 @@ fn releasing_another_projects_build_is_refused() {
 fn creating_a_release_twice_is_refused() {
     let build = succeeded_build();
     let project = spec();
-    let state = given::<ReleaseState>(&[ReleaseEvent::ReleaseCreated(expected_snapshot(&project))]);
+    let state = given::<ReleaseState>(&[ReleaseEvent::ReleaseCreated(Box::new(
+        expected_snapshot(&project),
+    ))]);
     then_refused(
         state.decide_create(create_release(&build, &project, "1.0.9", false)),
         "release-exists",
@@ -1080,7 +1107,7 @@ fn request<'a>(
     release: &'a ReleaseSnapshot,
     environment: &str,
     policy: ApprovalPolicy,
-    succeeded_in: &'a BTreeSet<EnvironmentName>,
+    succeeded_in: &'a BTreeMap<EnvironmentName, DateTime<Utc>>,
 ) -> RequestDeployment<'a> {
     RequestDeployment {
         deployment_id: deployment_id(),
@@ -1091,6 +1118,10 @@ fn request<'a>(
         requested_by: "alice".into(),
         reverts: None,
         succeeded_in,
+        soak_seconds: None,
+        by_workflow: false,
+        now: Utc::now(),
+        content_deleted: None,
         previous_release_version: None,
         release_blocked: None,
         frozen: None,
@@ -1115,8 +1146,10 @@ fn requested(environment: &str, policy: ApprovalPolicy, kind: DeploymentKind) ->
     }
 }
 
-fn succeeded_in(names: &[&str]) -> BTreeSet<EnvironmentName> {
-    names.iter().map(|n| env(n)).collect()
+/// Where a release succeeded, each an hour before now.
+fn succeeded_in(names: &[&str]) -> BTreeMap<EnvironmentName, DateTime<Utc>> {
+    let then = Utc::now() - Duration::hours(1);
+    names.iter().map(|n| (env(n), then)).collect()
 }
 
 #[test]
@@ -1190,7 +1223,7 @@ fn requesting_the_second_stage_before_the_first_succeeded_is_refused() {
             policy(0, false),
             &none,
         )),
-        "previous-environment-not-succeeded",
+        "lifecycle-requirement-unmet",
         &["dev", "staging"],
     );
     // Success further back does not count: production needs staging itself.
@@ -1202,7 +1235,7 @@ fn requesting_the_second_stage_before_the_first_succeeded_is_refused() {
             policy(0, false),
             &dev_only,
         )),
-        "previous-environment-not-succeeded",
+        "lifecycle-requirement-unmet",
         &["staging", "production"],
     );
 }
@@ -2047,7 +2080,7 @@ fn a_variable_for_an_unknown_environment_is_refused() {
         .environments
         .insert(env("moon"), "x".into());
     then_refused(
-        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec), &environments()),
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(spec), &known()),
         "unknown-environment",
         &["moon"],
     );
@@ -2063,7 +2096,7 @@ fn a_project_plan_comes_from_its_pipelines_by_branch() {
     );
     assert!(
         given::<ProjectState>(&[])
-            .decide(ProjectCommand::Create(spec.clone()), &environments())
+            .decide(ProjectCommand::Create(spec.clone()), &known())
             .is_ok()
     );
     assert_eq!(spec.plan_for_branch("main").unwrap().steps[0].name, "all");
@@ -2074,14 +2107,14 @@ fn a_project_plan_comes_from_its_pipelines_by_branch() {
     let mut broken = spec.clone();
     broken.pipelines = Some("pipelines:\n  default:\n    - parallel: []\n".into());
     then_refused(
-        given::<ProjectState>(&[]).decide(ProjectCommand::Create(broken), &environments()),
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(broken), &known()),
         "invalid-pipelines",
         &["line 3"],
     );
     let mut both = spec;
     both.build_plan = self::spec().build_plan;
     then_refused(
-        given::<ProjectState>(&[]).decide(ProjectCommand::Create(both), &environments()),
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(both), &known()),
         "invalid-project",
         &["not both"],
     );
@@ -2243,6 +2276,7 @@ fn a_promotion_hold_is_placed_and_released() {
         description: String::new(),
         policy: ApprovalPolicy::default(),
         auto_rollback: true,
+        soak_seconds: None,
     };
     let state = given::<EnvironmentState>(std::slice::from_ref(&created));
     assert!(state.auto_rollback);
@@ -2513,4 +2547,392 @@ fn policy_without_timeout() -> ApprovalPolicy {
         required_approvals: 1,
         ..ApprovalPolicy::default()
     }
+}
+
+// ----- lifecycles: phases, channels, soak time -----
+
+fn phase(name: &str, environments: &[(&str, bool)], progression: Progression) -> Phase {
+    Phase {
+        name: name.into(),
+        environments: environments
+            .iter()
+            .map(|(environment, automatic)| stage(environment, *automatic))
+            .collect(),
+        progression,
+    }
+}
+
+/// Dev (automatic) → Test: qa, perf (automatic), at least 1 → Canary: canary, optional →
+/// Production: production (manual), all.
+fn phased() -> LifecycleSpec {
+    LifecycleSpec {
+        name: LifecycleName::parse("standard").unwrap(),
+        description: String::new(),
+        phases: vec![
+            phase("Dev", &[("dev", true)], Progression::All),
+            phase(
+                "Test",
+                &[("qa", true), ("perf", true)],
+                Progression::AtLeast { count: 1 },
+            ),
+            phase("Canary", &[("canary", false)], Progression::Optional),
+            phase("Production", &[("production", false)], Progression::All),
+        ],
+    }
+}
+
+fn phased_environments() -> BTreeSet<EnvironmentName> {
+    ["dev", "qa", "perf", "canary", "production"]
+        .into_iter()
+        .map(env)
+        .collect()
+}
+
+fn phased_release() -> ReleaseSnapshot {
+    ReleaseSnapshot {
+        lifecycle: ReleaseLifecycle::from_spec(&phased(), Some("main".into())),
+        ..release()
+    }
+}
+
+#[test]
+fn a_lifecycle_is_created_and_its_phases_are_checked() {
+    let known = phased_environments();
+    let created = given::<LifecycleState>(&[])
+        .decide(phased(), false, &known)
+        .expect("valid");
+    assert_eq!(
+        created,
+        vec![LifecycleEvent::LifecycleCreated { spec: phased() }]
+    );
+    let state = given::<LifecycleState>(&created);
+    then_refused(
+        state.decide(phased(), false, &known),
+        "lifecycle-exists",
+        &["standard"],
+    );
+    then_refused(
+        given::<LifecycleState>(&[]).decide(phased(), true, &known),
+        "lifecycle-missing",
+        &["standard"],
+    );
+    type Change = Box<dyn Fn(&mut LifecycleSpec)>;
+    let cases: Vec<(Change, &str, &[&str])> = vec![
+        (
+            Box::new(|s| s.phases[1].environments[0].environment = env("moon")),
+            "unknown-environment",
+            &["Test", "moon"],
+        ),
+        (
+            Box::new(|s| s.phases[3].environments.push(stage("dev", false))),
+            "invalid-lifecycle",
+            &["dev", "twice"],
+        ),
+        (
+            Box::new(|s| s.phases[1].progression = Progression::AtLeast { count: 3 }),
+            "invalid-lifecycle",
+            &["Test", "at least 3", "2 environments"],
+        ),
+        (
+            Box::new(|s| s.phases[2].environments.clear()),
+            "invalid-lifecycle",
+            &["Canary", "no environment"],
+        ),
+        (
+            Box::new(|s| s.phases[2].name = "Dev".into()),
+            "invalid-lifecycle",
+            &["phases[2]"],
+        ),
+        (
+            Box::new(|s| s.phases.clear()),
+            "invalid-lifecycle",
+            &["at least one phase"],
+        ),
+    ];
+    for (change, code, mentions) in cases {
+        let mut spec = phased();
+        change(&mut spec);
+        then_refused(
+            given::<LifecycleState>(&[]).decide(spec, false, &known),
+            code,
+            mentions,
+        );
+    }
+    let mut edited = phased();
+    edited.phases.remove(2);
+    assert_eq!(
+        state.decide(edited.clone(), true, &known),
+        Ok(vec![LifecycleEvent::LifecycleUpdated { spec: edited }])
+    );
+}
+
+#[test]
+fn promotion_past_a_phase_whose_requirement_is_unmet_is_refused_naming_it() {
+    let release = phased_release();
+    let dev = succeeded_in(&["dev"]);
+    // Within a phase, environments go in any order: perf before qa is fine.
+    assert!(
+        given::<DeploymentState>(&[])
+            .decide_request(request(&release, "perf", policy(0, false), &dev))
+            .is_ok()
+    );
+    let none = succeeded_in(&[]);
+    then_refused(
+        given::<DeploymentState>(&[]).decide_request(request(
+            &release,
+            "qa",
+            policy(0, false),
+            &none,
+        )),
+        "lifecycle-requirement-unmet",
+        &[
+            "qa",
+            "phase Dev",
+            "all of its environments",
+            "not yet in dev",
+        ],
+    );
+    then_refused(
+        given::<DeploymentState>(&[]).decide_request(request(
+            &release,
+            "production",
+            policy(0, false),
+            &dev,
+        )),
+        "lifecycle-requirement-unmet",
+        &[
+            "production",
+            "phase Test",
+            "at least 1",
+            "qa, perf",
+            "succeeded in 0",
+        ],
+    );
+    // At least one of the Test phase is enough, and the optional Canary phase may be skipped.
+    let qa = succeeded_in(&["dev", "qa"]);
+    assert!(
+        given::<DeploymentState>(&[])
+            .decide_request(request(&release, "production", policy(0, false), &qa))
+            .is_ok()
+    );
+    assert!(
+        given::<DeploymentState>(&[])
+            .decide_request(request(&release, "canary", policy(0, false), &qa))
+            .is_ok()
+    );
+}
+
+#[test]
+fn at_least_n_names_how_many_succeeded_and_where() {
+    let mut spec = phased();
+    spec.phases[1].progression = Progression::AtLeast { count: 2 };
+    let release = ReleaseSnapshot {
+        lifecycle: ReleaseLifecycle::from_spec(&spec, None),
+        ..release()
+    };
+    let qa = succeeded_in(&["dev", "qa"]);
+    then_refused(
+        given::<DeploymentState>(&[]).decide_request(request(
+            &release,
+            "production",
+            policy(0, false),
+            &qa,
+        )),
+        "lifecycle-requirement-unmet",
+        &["at least 2", "succeeded in 1 (qa)"],
+    );
+}
+
+#[test]
+fn a_rollback_is_not_held_to_the_lifecycle() {
+    let release = phased_release();
+    let none = succeeded_in(&[]);
+    let rollback = RequestDeployment {
+        kind: DeploymentKind::Rollback,
+        reverts: Some(Uuid::nil()),
+        ..request(&release, "production", policy(0, false), &none)
+    };
+    let events = given::<DeploymentState>(&[])
+        .decide_request(rollback)
+        .expect("a rollback goes back to what was live");
+    assert!(matches!(
+        events[0],
+        DeploymentEvent::DeploymentRequested {
+            kind: DeploymentKind::Rollback,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn the_workflow_deploys_automatic_environments_of_every_phase_it_may_enter() {
+    let lifecycle = ReleaseLifecycle::from_spec(&phased(), None);
+    let targets = |names: &[&str]| lifecycle.automatic_targets(&succeeded_in(names));
+    assert_eq!(targets(&[]), vec![env("dev")]);
+    assert_eq!(targets(&["dev"]), vec![env("dev"), env("qa"), env("perf")]);
+    // Test met by qa; Canary is optional and manual; Production is manual.
+    assert_eq!(
+        targets(&["dev", "qa"]),
+        vec![env("dev"), env("qa"), env("perf")]
+    );
+    let mut automatic_production = phased();
+    automatic_production.phases[3].environments[0].automatic = true;
+    let lifecycle = ReleaseLifecycle::from_spec(&automatic_production, None);
+    assert!(
+        lifecycle
+            .automatic_targets(&succeeded_in(&["dev", "perf"]))
+            .contains(&env("production")),
+        "an optional phase does not stop automatic promotion past it"
+    );
+    assert!(
+        !lifecycle
+            .automatic_targets(&succeeded_in(&["dev"]))
+            .contains(&env("production"))
+    );
+}
+
+#[test]
+fn a_project_without_channels_follows_its_own_stages_one_phase_each() {
+    let lifecycle = ReleaseLifecycle::from_stages(&spec().lifecycle);
+    assert_eq!(lifecycle.phases.len(), 3);
+    assert!(
+        lifecycle
+            .phases
+            .iter()
+            .all(|p| p.progression == Progression::All && p.environments.len() == 1)
+    );
+    assert_eq!(lifecycle.name, None);
+}
+
+#[test]
+fn a_release_recorded_before_phases_existed_reads_its_stages_as_phases() {
+    let mut stored = serde_json::to_value(release()).unwrap();
+    stored["lifecycle"] = serde_json::json!([
+        {"environment": "dev", "automatic": true},
+        {"environment": "production", "automatic": false}
+    ]);
+    let snapshot: ReleaseSnapshot = serde_json::from_value(stored).unwrap();
+    assert_eq!(
+        snapshot.lifecycle,
+        ReleaseLifecycle::from_stages(&[stage("dev", true), stage("production", false)])
+    );
+    // And today's form round-trips.
+    let phased = phased_release();
+    let again: ReleaseSnapshot =
+        serde_json::from_value(serde_json::to_value(&phased).unwrap()).unwrap();
+    assert_eq!(again, phased);
+}
+
+#[test]
+fn channels_pick_a_lifecycle_by_branch_first_match_wins_and_must_exist() {
+    let mut project = spec();
+    let standard = LifecycleName::parse("standard").unwrap();
+    project.channels = vec![
+        Channel {
+            name: "features".into(),
+            branch: "feature/*".into(),
+            lifecycle: standard.clone(),
+        },
+        Channel {
+            name: "everything".into(),
+            branch: "*".into(),
+            lifecycle: standard.clone(),
+        },
+    ];
+    assert_eq!(
+        project
+            .channel_for("feature/login")
+            .map(|c| c.name.as_str()),
+        Some("features")
+    );
+    assert_eq!(
+        project.channel_for("main").map(|c| c.name.as_str()),
+        Some("everything")
+    );
+    assert!(
+        given::<ProjectState>(&[])
+            .decide(ProjectCommand::Create(project.clone()), &known())
+            .is_ok()
+    );
+    let mut unknown = project.clone();
+    unknown.channels[1].lifecycle = LifecycleName::parse("nowhere").unwrap();
+    then_refused(
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(unknown), &known()),
+        "unknown-lifecycle",
+        &["everything", "nowhere"],
+    );
+    let mut twice = project;
+    twice.channels[1].name = "features".into();
+    then_refused(
+        given::<ProjectState>(&[]).decide(ProjectCommand::Create(twice), &known()),
+        "invalid-project",
+        &["features"],
+    );
+}
+
+#[test]
+fn soak_time_refuses_a_person_and_makes_the_workflow_wait() {
+    let release = phased_release();
+    // Dev succeeded ten minutes ago; qa asks for an hour of soak.
+    let ten_minutes_ago: BTreeMap<EnvironmentName, DateTime<Utc>> =
+        [(env("dev"), Utc::now() - Duration::minutes(10))].into();
+    let soaking = |by_workflow| RequestDeployment {
+        soak_seconds: Some(3600),
+        by_workflow,
+        ..request(&release, "qa", policy(1, false), &ten_minutes_ago)
+    };
+    then_refused(
+        given::<DeploymentState>(&[]).decide_request(soaking(false)),
+        "soak-time-not-elapsed",
+        &["qa", "3600 s", "may be promoted from"],
+    );
+    let events = given::<DeploymentState>(&[])
+        .decide_request(soaking(true))
+        .expect("the workflow waits");
+    let until = ten_minutes_ago[&env("dev")] + Duration::hours(1);
+    assert_eq!(events[1], DeploymentEvent::DeploymentWaiting { until });
+    let waiting = given::<DeploymentState>(&events);
+    assert_eq!(waiting.status, DeploymentStatus::Waiting);
+    then_refused(
+        waiting.decide(DeploymentCommand::EndWait, until - Duration::seconds(1)),
+        "not-waiting",
+        &["soak"],
+    );
+    let ended = waiting
+        .decide(DeploymentCommand::EndWait, until)
+        .expect("due");
+    assert_eq!(
+        ended,
+        vec![DeploymentEvent::DeploymentAwaitingApproval {
+            required_approvals: 1
+        }]
+    );
+    // Once the hour has passed a person may promote too.
+    let long_ago = succeeded_in(&["dev"]);
+    let events = given::<DeploymentState>(&[])
+        .decide_request(RequestDeployment {
+            soak_seconds: Some(60),
+            ..request(&release, "qa", policy(0, false), &long_ago)
+        })
+        .expect("soaked");
+    assert_eq!(events[1], DeploymentEvent::DeploymentQueued {});
+}
+
+#[test]
+fn soak_time_counts_from_when_the_previous_phase_was_met() {
+    let lifecycle = ReleaseLifecycle::from_spec(&phased(), None);
+    let t0 = Utc::now() - Duration::hours(3);
+    let first: BTreeMap<EnvironmentName, DateTime<Utc>> = [
+        (env("dev"), t0),
+        (env("qa"), t0 + Duration::hours(1)),
+        (env("perf"), t0 + Duration::hours(2)),
+    ]
+    .into();
+    // Test needs at least 1: met when qa succeeded. Canary (optional) was skipped.
+    assert_eq!(
+        lifecycle.ready_since(3, &first),
+        Some(t0 + Duration::hours(1))
+    );
+    assert_eq!(lifecycle.ready_since(1, &first), Some(t0));
+    assert_eq!(lifecycle.ready_since(0, &first), None);
 }

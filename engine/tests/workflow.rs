@@ -19,12 +19,15 @@ use conveyor_engine::{
         build::{ArtifactReport, BuildStatus},
         deployment::{ApprovalDecision, ApprovalPolicy, DeploymentKind, DeploymentStatus},
         job::{JobCommand, StepOutcome, StepReport},
-        project::{BuildPlan, BuildStep, DeploymentStep, LifecycleStage, ProjectSpec, Variable},
+        lifecycle::{LifecycleSpec, Phase, Progression, ReleaseLifecycle},
+        project::{
+            BuildPlan, BuildStep, Channel, DeploymentStep, LifecycleStage, ProjectSpec, Variable,
+        },
         push::PushReport,
         release::Artifact,
     },
     model::{BuildView, DeploymentView, ReleaseView},
-    names::{EnvironmentName, ProjectName},
+    names::{EnvironmentName, LifecycleName, ProjectName},
     service::{BuildFilter, DeploymentFilter, JobAssignment},
 };
 use conveyor_store::{EventStore, sqlite::SqliteStore};
@@ -80,6 +83,7 @@ impl World {
                     approval_timeout_seconds: None,
                 },
                 false,
+                None,
             )
             .await?;
         Ok(())
@@ -327,6 +331,8 @@ fn shop_spec(lifecycle: &[(&str, bool)]) -> ProjectSpec {
                 automatic: *automatic,
             })
             .collect(),
+        channels: Vec::new(),
+        retention: None,
     }
 }
 
@@ -459,7 +465,10 @@ async fn a_succeeded_build_is_released_and_deployed_to_the_first_automatic_stage
         release.deployment_steps,
         shop_spec(PIPELINE).deployment_steps
     );
-    assert_eq!(release.lifecycle, shop_spec(PIPELINE).lifecycle);
+    assert_eq!(
+        release.lifecycle,
+        ReleaseLifecycle::from_stages(&shop_spec(PIPELINE).lifecycle)
+    );
     assert_eq!(release.created_by, "system");
 
     let deployments = world.deployments();
@@ -519,8 +528,8 @@ async fn a_successful_deployment_promotes_to_the_next_automatic_stage_only() -> 
     assert_eq!(world.deployments().len(), 2);
     let release = world.engine.get_release(release_id(&world.releases()[0]))?;
     assert_eq!(
-        release.succeeded_in,
-        [env("dev"), env("staging")].into_iter().collect()
+        release.succeeded_in.keys().cloned().collect::<Vec<_>>(),
+        vec![env("dev"), env("staging")]
     );
     assert!(
         world
@@ -553,7 +562,7 @@ async fn promoting_before_the_previous_stage_succeeded_is_refused() -> TestResul
             )
             .await,
     );
-    assert_eq!(refused.code, "previous-environment-not-succeeded");
+    assert_eq!(refused.code, "lifecycle-requirement-unmet");
     assert!(
         refused.reason.contains("dev") && refused.reason.contains("staging"),
         "{}",
@@ -1057,7 +1066,13 @@ async fn rollback_redeploys_the_previous_release_caused_by_what_it_reverts() -> 
 
     let rollback = world
         .engine
-        .rollback(&actor("alice", &["deploy:dev"]), shop(), env("dev"), None)
+        .rollback(
+            &actor("alice", &["deploy:dev"]),
+            shop(),
+            env("dev"),
+            None,
+            None,
+        )
         .await?;
     let state = &rollback.tracked.state;
     assert_eq!(state.kind, Some(DeploymentKind::Rollback));
@@ -1097,7 +1112,7 @@ async fn rolling_back_with_a_single_live_release_is_refused() -> TestResult {
     let world = standard_world(&[("dev", true)]).await?;
     let nothing = world
         .engine
-        .rollback(&admin(), shop(), env("dev"), None)
+        .rollback(&admin(), shop(), env("dev"), None, None)
         .await;
     assert_eq!(refusal(nothing).code, "nothing-live");
 
@@ -1107,7 +1122,7 @@ async fn rolling_back_with_a_single_live_release_is_refused() -> TestResult {
     let head = world.settle().await?;
     let refused = world
         .engine
-        .rollback(&admin(), shop(), env("dev"), None)
+        .rollback(&admin(), shop(), env("dev"), None, None)
         .await;
     assert_eq!(refusal(refused).code, "nothing-earlier");
     assert_eq!(world.store.head().await?, head);
@@ -1241,5 +1256,187 @@ async fn a_delivery_records_each_change_once_and_a_redelivery_appends_nothing() 
         head,
         "a redelivery appends nothing"
     );
+    Ok(())
+}
+
+// ----- lifecycles: phases, channels, soak time -----
+
+/// `standard`: Dev (dev, automatic) → Test (qa and perf, automatic, at least 1) → Production
+/// (production, manual). `preview`: dev only.
+async fn shared_lifecycles(world: &World) -> TestResult {
+    for name in ["dev", "qa", "perf", "production"] {
+        world.environment(name, 0).await?;
+    }
+    let phase = |name: &str, environments: &[(&str, bool)], progression| Phase {
+        name: name.into(),
+        environments: environments
+            .iter()
+            .map(|(e, automatic)| LifecycleStage {
+                environment: env(e),
+                automatic: *automatic,
+            })
+            .collect(),
+        progression,
+    };
+    let standard = LifecycleSpec {
+        name: LifecycleName::parse("standard")?,
+        description: "main line".into(),
+        phases: vec![
+            phase("Dev", &[("dev", true)], Progression::All),
+            phase(
+                "Test",
+                &[("qa", true), ("perf", true)],
+                Progression::AtLeast { count: 1 },
+            ),
+            phase("Production", &[("production", false)], Progression::All),
+        ],
+    };
+    let preview = LifecycleSpec {
+        name: LifecycleName::parse("preview")?,
+        description: "feature branches".into(),
+        phases: vec![phase("Dev", &[("dev", true)], Progression::All)],
+    };
+    for spec in [standard, preview] {
+        world
+            .engine
+            .save_lifecycle(&admin(), spec, false, None)
+            .await?;
+    }
+    let mut spec = shop_spec(&[]);
+    spec.branch = "*".into();
+    spec.channels = vec![
+        Channel {
+            name: "features".into(),
+            branch: "feature/*".into(),
+            lifecycle: LifecycleName::parse("preview")?,
+        },
+        Channel {
+            name: "mainline".into(),
+            branch: "main".into(),
+            lifecycle: LifecycleName::parse("standard")?,
+        },
+    ];
+    world.engine.create_project(&admin(), spec).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn channels_send_each_branch_through_its_lifecycle_phase_by_phase() -> TestResult {
+    let world = World::start().await?;
+    shared_lifecycles(&world).await?;
+
+    world.push("refs/heads/feature/login", 1).await?;
+    world.run_build("agent-1").await?;
+    let feature = world.releases()[0].clone();
+    let snapshot = feature.snapshot().expect("created");
+    assert_eq!(snapshot.lifecycle.channel.as_deref(), Some("features"));
+    assert_eq!(
+        snapshot.lifecycle.name,
+        Some(LifecycleName::parse("preview")?)
+    );
+    let dev = world.run_deployment("agent-1").await?;
+    assert_eq!(dev.tracked.state.environment, Some(env("dev")));
+    assert_eq!(
+        world.deployments().len(),
+        1,
+        "a feature release goes to dev only"
+    );
+
+    world.push("refs/heads/main", 2).await?;
+    world.run_build("agent-1").await?;
+    let main = world
+        .releases()
+        .into_iter()
+        .find(|r| r.snapshot().is_some_and(|s| s.branch == "main"))
+        .expect("main released");
+    let main_id = release_id(&main);
+    assert_eq!(
+        main.snapshot().and_then(|s| s.lifecycle.channel.clone()),
+        Some("mainline".into())
+    );
+    world.run_deployment("agent-1").await?; // dev
+    // Dev met: both automatic environments of Test are requested, once each.
+    let test_phase: Vec<_> = world
+        .deployments()
+        .into_iter()
+        .filter(|d| d.tracked.state.release_id == Some(main_id))
+        .filter_map(|d| d.tracked.state.environment.clone())
+        .collect();
+    assert_eq!(test_phase, vec![env("dev"), env("qa"), env("perf")]);
+
+    let refused = world
+        .engine
+        .request_deployment(&admin(), main_id, env("production"), None, false)
+        .await
+        .expect_err("Test is not met yet");
+    let EngineError::Refused(refused) = refused else {
+        panic!("expected a refusal, got {refused:?}");
+    };
+    assert_eq!(refused.code, "lifecycle-requirement-unmet");
+    assert!(refused.reason.contains("phase Test"), "{}", refused.reason);
+
+    world.run_deployment("agent-1").await?; // qa or perf: at least one is enough
+    world.run_deployment("agent-1").await?;
+    assert_eq!(
+        world.deployments_to("production").len(),
+        0,
+        "production is manual"
+    );
+    let production = world
+        .engine
+        .request_deployment(&admin(), main_id, env("production"), None, false)
+        .await?;
+    assert_eq!(production.tracked.state.status, DeploymentStatus::Queued);
+    // Dev and both Test successes each let the release into Test: qa and perf were still
+    // requested once each.
+    assert_eq!(world.deployments_to("qa").len(), 1);
+    assert_eq!(world.deployments_to("perf").len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_automatic_promotion_waits_out_the_soak_time_then_queues() -> TestResult {
+    let world = World::start().await?;
+    world.environment("dev", 0).await?;
+    world
+        .engine
+        .create_environment(
+            &admin(),
+            env("staging"),
+            String::new(),
+            ApprovalPolicy::default(),
+            false,
+            Some(2),
+        )
+        .await?;
+    world.project(&[("dev", true), ("staging", true)]).await?;
+    world.push("refs/heads/main", 1).await?;
+    world.run_build("agent-1").await?;
+    world.run_deployment("agent-1").await?;
+    let staging = world.deployments_to("staging");
+    assert_eq!(staging.len(), 1);
+    let waiting = &staging[0].tracked.state;
+    assert_eq!(waiting.status, DeploymentStatus::Waiting);
+    assert!(waiting.waiting_until.is_some());
+    assert!(
+        world
+            .engine
+            .lease_job(&agent_ctx("agent-1"), "agent-1")
+            .await?
+            .is_none(),
+        "a waiting deployment is not handed to agents"
+    );
+    let id = deployment_id(&staging[0]);
+    let queued = eventually("the soak wait to end", || async {
+        let d = world.engine.get_deployment(id).ok()?;
+        (d.tracked.state.status == DeploymentStatus::Queued).then_some(d)
+    })
+    .await;
+    assert!(
+        queued.tracked.created_at + Duration::seconds(2) <= queued.tracked.updated_at,
+        "it waited at least the soak time"
+    );
+    let done = world.run_deployment("agent-1").await?;
+    assert_eq!(done.tracked.state.status, DeploymentStatus::Succeeded);
     Ok(())
 }

@@ -57,10 +57,7 @@ fn readme_walkthrough_runs_against_a_real_server() {
         stdout.contains("cp VERSION dist/app.txt") || stdout.contains("build"),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("previous-environment-not-succeeded"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("lifecycle-requirement-unmet"), "{stdout}");
     // Production's own value of the secret was resolved from its scope, and shown masked.
     assert!(
         stdout.contains(r#""scope":"environment:production""#),

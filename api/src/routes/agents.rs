@@ -358,7 +358,7 @@ pub async fn report_artifact(
         .engine
         .report_artifact(&context(&req, &principal), *path, report)
         .await?;
-    Ok(HttpResponse::Ok().json(job_status(JobView::Build(build))))
+    Ok(HttpResponse::Ok().json(job_status(JobView::Build(Box::new(build)))))
 }
 
 /// Report that the job ended.
@@ -434,13 +434,13 @@ pub async fn get_job(
     principal.require("agent")?;
     let id = *path;
     let view = match state.engine.get_build(id) {
-        Ok(build) => JobView::Build(build),
-        Err(_) => JobView::Deployment(
+        Ok(build) => JobView::Build(Box::new(build)),
+        Err(_) => JobView::Deployment(Box::new(
             state
                 .engine
                 .get_deployment(id)
                 .map_err(|_| conveyor_engine::EngineError::not_found("job", id))?,
-        ),
+        )),
     };
     Ok(HttpResponse::Ok().json(job_status(view)))
 }

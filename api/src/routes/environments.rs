@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{context, created, parse_environment, parse_project, with_etag};
+use super::{context, created, freeze_override, parse_environment, parse_project, with_etag};
 use crate::{
     auth::Principal,
     error::{ApiError, ProblemDetails},
     server::AppState,
     wire::{
         ArtifactDto, CreateEnvironmentRequest, Deployment, Environment, FreezeDto, Page, PageQuery,
-        RollbackRequest,
+        QueueEntry, RollbackRequest,
     },
 };
 
@@ -61,6 +61,7 @@ pub async fn create_environment(
             body.description,
             body.approval_policy.into(),
             body.auto_rollback,
+            body.soak_seconds,
         )
         .await?;
     let version = env.version;
@@ -129,6 +130,43 @@ pub async fn get_environment(
     ))
 }
 
+/// The environment's deployment queue: per project, one deployment runs at a time and the
+/// others wait in the order they were requested; nothing leaves the queue except by running,
+/// being cancelled, rejected, expired or superseded (each recorded as an event).
+#[utoipa::path(
+    get, path = "/api/v1/environments/{env}/queue", tag = "environments",
+    params(("env" = String, Path, description = "Environment name")),
+    responses(
+        (status = 200, description = "Deployments that have not ended, per project in queue order", body = Page<QueueEntry>),
+        (status = 401, description = "No valid token", body = ProblemDetails),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
+        (status = 404, description = "No such environment", body = ProblemDetails),
+    ),
+    security(("bearer" = ["read"]))
+)]
+#[get("/environments/{env}/queue")]
+pub async fn environment_queue(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("read")?;
+    let name = parse_environment(&path, "env")?;
+    let items = state
+        .engine
+        .environment_queue(&name)?
+        .into_iter()
+        .map(|(place, deployment)| QueueEntry {
+            place,
+            deployment: Deployment::from(deployment),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
 /// The deployments into an environment, newest first.
 #[utoipa::path(
     get, path = "/api/v1/environments/{env}/history", tag = "environments",
@@ -169,7 +207,7 @@ pub async fn environment_history(
         (status = 401, description = "No valid token", body = ProblemDetails),
         (status = 403, description = "Missing scope `deploy:<env>`", body = ProblemDetails),
         (status = 404, description = "No such environment or project", body = ProblemDetails),
-        (status = 409, description = "Nothing to roll back to, or the named release was not live here", body = ProblemDetails),
+        (status = 409, description = "Nothing to roll back to, the named release was not live here, or a freeze applies to rollbacks and was not overridden", body = ProblemDetails),
     ),
     security(("bearer" = ["deploy:<env>"]))
 )]
@@ -185,6 +223,7 @@ pub async fn rollback_environment(
     principal.require(&format!("deploy:{environment}"))?;
     let body = body.into_inner();
     let project = parse_project(&body.project, "project")?;
+    let freeze_override = freeze_override(&principal, body.override_freeze.as_deref())?;
     let deployment = state
         .engine
         .rollback(
@@ -192,6 +231,7 @@ pub async fn rollback_environment(
             project,
             environment,
             body.to_release,
+            freeze_override,
         )
         .await?;
     let id = deployment.tracked.state.id.unwrap_or_default();

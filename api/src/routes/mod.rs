@@ -11,6 +11,7 @@ pub mod environments;
 pub mod events;
 pub mod hooks;
 pub mod integrations;
+pub mod lifecycles;
 pub mod logs;
 pub mod operations;
 pub mod projects;
@@ -96,6 +97,8 @@ const INVALID_INPUT_CODES: &[&str] = &[
     "invalid-agent",
     "invalid-step",
     "unknown-environment",
+    "unknown-lifecycle",
+    "invalid-lifecycle",
     "rejection-needs-reason",
     "project-rename",
     "invalid-pipelines",
@@ -160,6 +163,28 @@ pub fn parse_project(raw: &str, field: &str) -> Result<conveyor_engine::ProjectN
         EngineError::Invalid { reason, .. } => ApiError::validation(field, reason),
         other => other.into(),
     })
+}
+
+/// A request's `override_freeze` reason as the engine's override: it needs a reason and the
+/// `freeze:override` scope.
+pub fn freeze_override(
+    principal: &Principal,
+    reason: Option<&str>,
+) -> Result<Option<conveyor_engine::aggregate::freeze::FreezeOverride>, ApiError> {
+    match reason.map(str::trim) {
+        None => Ok(None),
+        Some("") => Err(ApiError::validation(
+            "override_freeze",
+            "overriding a freeze needs a reason",
+        )),
+        Some(reason) => {
+            principal.require("freeze:override")?;
+            Ok(Some(conveyor_engine::aggregate::freeze::FreezeOverride {
+                by: principal.subject.clone(),
+                reason: reason.to_owned(),
+            }))
+        }
+    }
 }
 
 /// Parses an optional JSON body: empty means the type's default; anything else must parse.

@@ -1,10 +1,9 @@
 //! Releases, and promoting one into an environment.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use conveyor_engine::aggregate::freeze::FreezeOverride;
 use uuid::Uuid;
 
-use super::{context, created, parse_environment, parse_project};
+use super::{context, created, freeze_override, parse_environment, parse_project};
 use crate::{
     auth::Principal,
     error::{ApiError, ProblemDetails},
@@ -131,22 +130,7 @@ pub async fn deploy_release(
     let environment = parse_environment(&body.environment, "environment")?;
     principal.require(&format!("deploy:{environment}"))?;
     let supersede = body.supersede_waiting;
-    let freeze_override = match body.override_freeze.as_deref().map(str::trim) {
-        None => None,
-        Some("") => {
-            return Err(ApiError::validation(
-                "override_freeze",
-                "overriding a freeze needs a reason",
-            ));
-        }
-        Some(reason) => {
-            principal.require("freeze:override")?;
-            Some(FreezeOverride {
-                by: principal.subject.clone(),
-                reason: reason.to_owned(),
-            })
-        }
-    };
+    let freeze_override = freeze_override(&principal, body.override_freeze.as_deref())?;
     let deployment = state
         .engine
         .request_deployment(

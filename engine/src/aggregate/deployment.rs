@@ -1,6 +1,6 @@
 //! Deployment: one attempt to put one release into one environment — approvals, then a job.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -91,6 +91,17 @@ impl ApprovalPolicy {
         rules
     }
 
+    /// What follows a request (or the end of a soak wait): approvals when the policy needs
+    /// any, else the queue.
+    fn next_step(&self) -> DeploymentEvent {
+        match self.total_required() {
+            0 => DeploymentEvent::DeploymentQueued {},
+            required => DeploymentEvent::DeploymentAwaitingApproval {
+                required_approvals: required,
+            },
+        }
+    }
+
     /// How many approvals are needed in all.
     pub fn total_required(&self) -> u32 {
         self.required_approvals + self.rules.iter().map(|r| r.count).sum::<u32>()
@@ -137,6 +148,8 @@ pub enum DeploymentStatus {
     /// Just requested (transient: the same append moves it on).
     #[default]
     Requested,
+    /// Waiting until the release has soaked long enough in the phase before.
+    Waiting,
     /// Waiting for approvals.
     AwaitingApproval,
     /// Waiting for an agent.
@@ -226,6 +239,12 @@ pub enum DeploymentEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         freeze_override: Option<FreezeOverride>,
     },
+    /// The workflow promoted the release before its soak time was up: the deployment waits
+    /// until `until`, then moves on to approvals or the queue.
+    DeploymentWaiting {
+        /// When the wait ends.
+        until: DateTime<Utc>,
+    },
     /// The deployment waits for approvals.
     DeploymentAwaitingApproval {
         /// How many.
@@ -310,8 +329,16 @@ pub struct RequestDeployment<'a> {
     pub requested_by: String,
     /// For a rollback: the deployment reverted.
     pub reverts: Option<Uuid>,
-    /// Environments where this release has a succeeded deployment.
-    pub succeeded_in: &'a BTreeSet<EnvironmentName>,
+    /// Environments where this release has a succeeded deployment, and when it first did.
+    pub succeeded_in: &'a BTreeMap<EnvironmentName, DateTime<Utc>>,
+    /// How long the environment wants a release to have been ready (its soak time).
+    pub soak_seconds: Option<u64>,
+    /// Whether the workflow asks (it waits out a soak time instead of being refused).
+    pub by_workflow: bool,
+    /// The time of the request.
+    pub now: DateTime<Utc>,
+    /// The retention rule that deleted the release's content, when one did.
+    pub content_deleted: Option<String>,
     /// The release live in the environment now, if any.
     pub previous_release_version: Option<String>,
     /// Why the release is blocked, when it is.
@@ -349,6 +376,8 @@ pub enum DeploymentCommand {
         /// How long it has waited.
         waited_seconds: u64,
     },
+    /// End a soak wait whose time is up (the workflow's sweeper).
+    EndWait,
     /// Let a newer release's deployment take its place (only before it runs).
     Supersede {
         /// The newer deployment.
@@ -385,6 +414,8 @@ pub struct DeploymentState {
     pub previous_release_version: Option<String>,
     /// Status.
     pub status: DeploymentStatus,
+    /// When a soak wait ends.
+    pub waiting_until: Option<DateTime<Utc>>,
     /// Approvals given.
     pub approvals: Vec<(Approver, String)>,
     /// The rejection, if any.
@@ -427,6 +458,10 @@ impl Aggregate for DeploymentState {
                 self.reverts = *reverts;
                 self.policy = policy.clone();
                 self.status = DeploymentStatus::Requested;
+            }
+            E::DeploymentWaiting { until } => {
+                self.status = DeploymentStatus::Waiting;
+                self.waiting_until = Some(*until);
             }
             E::DeploymentAwaitingApproval { .. } => {
                 self.status = DeploymentStatus::AwaitingApproval
@@ -514,33 +549,23 @@ impl DeploymentState {
             );
         }
         let freeze_override = request.frozen.as_ref().and(request.freeze_override.clone());
-        let lifecycle = &release.lifecycle;
-        let Some(stage) = lifecycle
-            .iter()
-            .position(|s| s.environment == request.environment)
-        else {
+        if let Some(policy) = &request.content_deleted {
             return refuse(
-                "not-in-lifecycle",
+                "release-content-deleted",
                 format!(
-                    "environment {} is not in the lifecycle of release {} of project {}",
-                    request.environment, release.version, release.project
+                    "release {} can no longer be deployed: retention deleted its artifacts ({policy})",
+                    release.version
                 ),
             );
-        };
-        if stage > 0 {
-            let previous = &lifecycle[stage - 1].environment;
-            if !request.succeeded_in.contains(previous) {
-                return refuse(
-                    "previous-environment-not-succeeded",
-                    format!(
-                        "release {} has not succeeded in {previous}, which precedes {} in its lifecycle",
-                        release.version, request.environment
-                    ),
-                );
-            }
         }
+        // A rollback returns to a release that was live here: the lifecycle let it in then.
+        let wait_until = if request.kind == DeploymentKind::Rollback {
+            None
+        } else {
+            self.lifecycle_allows(&request)?
+        };
         let kind = match request.kind {
-            DeploymentKind::Deploy if request.succeeded_in.contains(&request.environment) => {
+            DeploymentKind::Deploy if request.succeeded_in.contains_key(&request.environment) => {
                 DeploymentKind::Redeploy
             }
             kind => kind,
@@ -551,7 +576,10 @@ impl DeploymentState {
                 "a rollback must name the deployment it reverts",
             );
         }
-        let required = request.policy.total_required();
+        let next = match wait_until {
+            Some(until) => DeploymentEvent::DeploymentWaiting { until },
+            None => request.policy.next_step(),
+        };
         Ok(vec![
             DeploymentEvent::DeploymentRequested {
                 deployment_id: request.deployment_id,
@@ -567,14 +595,63 @@ impl DeploymentState {
                 previous_release_version: request.previous_release_version,
                 freeze_override,
             },
-            if required > 0 {
-                DeploymentEvent::DeploymentAwaitingApproval {
-                    required_approvals: required,
-                }
-            } else {
-                DeploymentEvent::DeploymentQueued {}
-            },
+            next,
         ])
+    }
+
+    /// Checks the release's lifecycle lets it into the environment now: the environment is in
+    /// it, every earlier phase's requirement is met, and the release has been ready for the
+    /// environment's soak time. A workflow request that only needs to wait out the soak time
+    /// gets the time to wait until.
+    fn lifecycle_allows(
+        &self,
+        request: &RequestDeployment<'_>,
+    ) -> Result<Option<DateTime<Utc>>, DomainError> {
+        let release = request.release;
+        let lifecycle = &release.lifecycle;
+        let Some(phase) = lifecycle.phase_of(&request.environment) else {
+            return refuse(
+                "not-in-lifecycle",
+                format!(
+                    "environment {} is not in the lifecycle of release {} of project {}",
+                    request.environment, release.version, release.project
+                ),
+            );
+        };
+        if let Some(unmet) = lifecycle.unmet_before(phase, request.succeeded_in) {
+            return refuse(
+                "lifecycle-requirement-unmet",
+                format!(
+                    "release {} cannot enter {} yet: {unmet}",
+                    release.version, request.environment
+                ),
+            );
+        }
+        let (Some(soak), Some(since)) = (
+            request.soak_seconds.filter(|s| *s > 0),
+            lifecycle.ready_since(phase, request.succeeded_in),
+        ) else {
+            return Ok(None);
+        };
+        let until =
+            since + chrono::Duration::seconds(i64::try_from(soak).unwrap_or(i64::MAX / 1000));
+        if until <= request.now {
+            return Ok(None);
+        }
+        if request.by_workflow {
+            return Ok(Some(until));
+        }
+        refuse(
+            "soak-time-not-elapsed",
+            format!(
+                "{} requires release {} to have been ready for {soak} s (since it met the previous \
+                 phase's requirement at {}); it may be promoted from {}",
+                request.environment,
+                release.version,
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        )
     }
 
     /// Decides a command on an existing deployment at time `now`.
@@ -603,6 +680,18 @@ impl DeploymentState {
             } => self.decide_approval(id, approver, decision, comment),
             DeploymentCommand::Cancel { by, reason } => {
                 Ok(vec![DeploymentEvent::DeploymentCancelled { by, reason }])
+            }
+            DeploymentCommand::EndWait => {
+                if self
+                    .waiting_until
+                    .is_none_or(|until| self.status != DeploymentStatus::Waiting || until > now)
+                {
+                    return refuse(
+                        "not-waiting",
+                        format!("deployment {id} is not waiting past its soak time"),
+                    );
+                }
+                Ok(vec![self.policy.next_step()])
             }
             DeploymentCommand::ExpireApproval { waited_seconds } => {
                 let timeout = self.policy.approval_timeout_seconds;
@@ -779,6 +868,7 @@ impl DeploymentState {
 pub fn status_name(status: DeploymentStatus) -> &'static str {
     match status {
         DeploymentStatus::Requested => "requested",
+        DeploymentStatus::Waiting => "waiting",
         DeploymentStatus::AwaitingApproval => "awaiting_approval",
         DeploymentStatus::Queued => "queued",
         DeploymentStatus::Running => "running",

@@ -28,6 +28,10 @@ pub enum EnvironmentEvent {
         /// Whether a failed deployment is rolled back automatically.
         #[serde(default)]
         auto_rollback: bool,
+        /// How long a release must have been ready in the phase before (soak time) before
+        /// it may be deployed here.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        soak_seconds: Option<u64>,
     },
     /// Automatic promotion of a project into the environment stops until a person promotes
     /// (after an automatic rollback, so the failed release is not redeployed by itself).
@@ -71,6 +75,8 @@ pub enum EnvironmentCommand {
         policy: ApprovalPolicy,
         /// Roll back failed deployments automatically.
         auto_rollback: bool,
+        /// Soak time required before a release may be deployed here.
+        soak_seconds: Option<u64>,
     },
     /// Hold automatic promotion of a project.
     Hold {
@@ -108,6 +114,8 @@ pub struct EnvironmentState {
     pub policy: ApprovalPolicy,
     /// Whether failed deployments are rolled back automatically.
     pub auto_rollback: bool,
+    /// Soak time required before a release may be deployed here.
+    pub soak_seconds: Option<u64>,
     /// Projects whose automatic promotion is held, and why.
     pub holds: BTreeMap<ProjectName, String>,
     /// Freeze windows.
@@ -139,7 +147,9 @@ impl Aggregate for EnvironmentState {
                 description,
                 policy,
                 auto_rollback,
+                soak_seconds,
             } => {
+                self.soak_seconds = *soak_seconds;
                 self.name = Some(name.clone());
                 self.description = description.clone();
                 self.policy = policy.clone();
@@ -170,6 +180,7 @@ impl EnvironmentState {
                 description,
                 policy,
                 auto_rollback,
+                soak_seconds,
             } => {
                 if self.name.is_some() {
                     return refuse(
@@ -183,6 +194,7 @@ impl EnvironmentState {
                     description,
                     policy,
                     auto_rollback,
+                    soak_seconds,
                 }])
             }
             EnvironmentCommand::Hold { project, reason } => {

@@ -7,6 +7,7 @@ pub mod environment;
 pub mod freeze;
 pub mod integration;
 pub mod job;
+pub mod lifecycle;
 pub mod project;
 pub mod push;
 pub mod release;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Aggregate, refuse};
 use crate::{
     error::DomainError,
-    names::{EnvironmentName, ProjectName},
+    names::{EnvironmentName, LifecycleName, ProjectName},
 };
 
 /// One step of a build plan.
@@ -137,6 +137,27 @@ pub struct LifecycleStage {
     pub automatic: bool,
 }
 
+/// Which releases keep their artifact bytes and logs: the last `keep_releases_per_environment`
+/// releases that succeeded in each environment, every release live anywhere, the newest that
+/// many releases of the project, and any release with a deployment still under way. Others
+/// lose them (recorded as `ReleaseContentDeleted`; the history stays).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionPolicy {
+    /// How many releases to keep per environment (at least 1).
+    pub keep_releases_per_environment: u32,
+}
+
+/// A channel: releases of builds from branches matching `branch` follow `lifecycle`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Channel {
+    /// Name, unique in the project.
+    pub name: String,
+    /// Branch (or tag) glob, e.g. `feature/*`.
+    pub branch: String,
+    /// The shared lifecycle its releases follow.
+    pub lifecycle: LifecycleName,
+}
+
 /// Everything a project is defined by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectSpec {
@@ -164,8 +185,15 @@ pub struct ProjectSpec {
     pub deployment_steps: Vec<DeploymentStep>,
     /// Variables.
     pub variables: Vec<Variable>,
-    /// Ordered environments a release moves through.
+    /// The project's own lifecycle: ordered stages, each its own required phase. Releases
+    /// follow it when no channel matches their branch.
     pub lifecycle: Vec<LifecycleStage>,
+    /// Channels, first match wins: the branch of a release's build picks a shared lifecycle.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<Channel>,
+    /// Retention of artifacts and logs (none: keep everything).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<RetentionPolicy>,
 }
 
 /// A repository URL reduced to what names the repository: no scheme, user, `.git` suffix or
@@ -218,8 +246,53 @@ impl ProjectSpec {
         }
     }
 
-    /// Checks the spec's own rules and that its lifecycle names known environments.
-    pub fn validate(&self, environments: &BTreeSet<EnvironmentName>) -> Result<(), DomainError> {
+    /// The channel a build of `branch` releases into: the first whose glob matches.
+    pub fn channel_for(&self, branch: &str) -> Option<&Channel> {
+        self.channels
+            .iter()
+            .find(|c| crate::names::glob_matches(&c.branch, branch))
+    }
+
+    /// Checks the spec's own rules, that its lifecycle names known environments and that its
+    /// channels name known lifecycles.
+    pub fn validate(&self, known: &Known) -> Result<(), DomainError> {
+        let environments = &known.environments;
+        if self
+            .retention
+            .is_some_and(|r| r.keep_releases_per_environment == 0)
+        {
+            return refuse(
+                "invalid-project",
+                "retention.keep_releases_per_environment must be at least 1",
+            );
+        }
+        let mut channels = BTreeSet::new();
+        for channel in &self.channels {
+            if channel.name.trim().is_empty() || !channels.insert(channel.name.as_str()) {
+                return refuse(
+                    "invalid-project",
+                    format!(
+                        "channel names must be unique and not empty: {:?}",
+                        channel.name
+                    ),
+                );
+            }
+            if channel.branch.trim().is_empty() {
+                return refuse(
+                    "invalid-project",
+                    format!("channel {} needs a branch pattern", channel.name),
+                );
+            }
+            if !known.lifecycles.contains(&channel.lifecycle) {
+                return refuse(
+                    "unknown-lifecycle",
+                    format!(
+                        "channel {} names lifecycle {}, which does not exist",
+                        channel.name, channel.lifecycle
+                    ),
+                );
+            }
+        }
         if self.repository.trim().is_empty() {
             return refuse("invalid-project", "repository must not be empty");
         }
@@ -296,6 +369,15 @@ impl ProjectSpec {
     }
 }
 
+/// The names a project definition may refer to.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// Environments that exist.
+    pub environments: BTreeSet<EnvironmentName>,
+    /// Lifecycles that exist.
+    pub lifecycles: BTreeSet<LifecycleName>,
+}
+
 /// Events of `project-<name>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "payload")]
@@ -341,11 +423,11 @@ impl Aggregate for ProjectState {
 }
 
 impl ProjectState {
-    /// Decides a command, given the environments that exist.
+    /// Decides a command, given the environments and lifecycles that exist.
     pub fn decide(
         &self,
         command: ProjectCommand,
-        environments: &BTreeSet<EnvironmentName>,
+        known: &Known,
     ) -> Result<Vec<ProjectEvent>, DomainError> {
         match command {
             ProjectCommand::Create(spec) => {
@@ -355,7 +437,7 @@ impl ProjectState {
                         format!("project {} already exists", spec.name),
                     );
                 }
-                spec.validate(environments)?;
+                spec.validate(known)?;
                 Ok(vec![ProjectEvent::ProjectCreated { spec }])
             }
             ProjectCommand::Update(spec) => {
@@ -368,7 +450,7 @@ impl ProjectState {
                 if current.name != spec.name {
                     return refuse("project-rename", "a project's name cannot change");
                 }
-                spec.validate(environments)?;
+                spec.validate(known)?;
                 Ok(vec![ProjectEvent::ProjectUpdated { spec }])
             }
         }

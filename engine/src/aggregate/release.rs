@@ -7,7 +7,8 @@ use uuid::Uuid;
 use super::{
     Aggregate,
     build::{BuildState, BuildStatus},
-    project::{DeploymentStep, LifecycleStage, ProjectSpec, Variable},
+    lifecycle::ReleaseLifecycle,
+    project::{DeploymentStep, ProjectSpec, Variable},
     refuse,
 };
 use crate::{error::DomainError, names::ProjectName};
@@ -52,7 +53,7 @@ impl Artifact {
 #[serde(tag = "type", content = "payload")]
 pub enum ReleaseEvent {
     /// The release was created; this is its whole, immutable content.
-    ReleaseCreated(ReleaseSnapshot),
+    ReleaseCreated(Box<ReleaseSnapshot>),
     /// Someone found a defect: the release may not be deployed anywhere until unblocked.
     ReleaseBlocked {
         /// Who.
@@ -64,6 +65,16 @@ pub enum ReleaseEvent {
     ReleaseUnblocked {
         /// Who.
         by: String,
+    },
+    /// The retention policy deleted the release's artifact bytes and job logs; the release and
+    /// its history stay, but it can no longer be deployed.
+    ReleaseContentDeleted {
+        /// The rule that applied, e.g. `keep the last 3 releases per environment`.
+        policy: String,
+        /// Artifacts whose bytes were deleted (bytes another kept release shares stay).
+        artifacts: Vec<Artifact>,
+        /// The jobs (its build and deployments) whose logs were deleted.
+        logs: Vec<Uuid>,
     },
 }
 
@@ -88,8 +99,8 @@ pub struct ReleaseSnapshot {
     pub deployment_steps: Vec<DeploymentStep>,
     /// Variables at creation time (sensitive values sealed).
     pub variables: Vec<Variable>,
-    /// Lifecycle at creation time.
-    pub lifecycle: Vec<LifecycleStage>,
+    /// The lifecycle it follows, as it was at creation time.
+    pub lifecycle: ReleaseLifecycle,
     /// Who created it (`system` when the workflow did).
     pub created_by: String,
 }
@@ -101,6 +112,8 @@ pub struct ReleaseState {
     pub snapshot: Option<ReleaseSnapshot>,
     /// Why it is blocked, when it is.
     pub blocked: Option<String>,
+    /// The retention rule that deleted its content, when one did.
+    pub content_deleted: Option<String>,
 }
 
 impl Aggregate for ReleaseState {
@@ -108,9 +121,12 @@ impl Aggregate for ReleaseState {
 
     fn evolve(mut self, event: &ReleaseEvent) -> Self {
         match event {
-            ReleaseEvent::ReleaseCreated(snapshot) => self.snapshot = Some(snapshot.clone()),
+            ReleaseEvent::ReleaseCreated(snapshot) => self.snapshot = Some((**snapshot).clone()),
             ReleaseEvent::ReleaseBlocked { reason, .. } => self.blocked = Some(reason.clone()),
             ReleaseEvent::ReleaseUnblocked { .. } => self.blocked = None,
+            ReleaseEvent::ReleaseContentDeleted { policy, .. } => {
+                self.content_deleted = Some(policy.clone())
+            }
         }
         self
     }
@@ -127,6 +143,8 @@ pub struct CreateRelease<'a> {
     pub build: &'a BuildState,
     /// The project, as it is now.
     pub project: &'a ProjectSpec,
+    /// The lifecycle its channel (or the project) gives it.
+    pub lifecycle: ReleaseLifecycle,
     /// Whether the version is already taken in the project.
     pub version_taken: bool,
     /// Who creates it.
@@ -156,6 +174,29 @@ impl ReleaseState {
             );
         }
         Ok(vec![ReleaseEvent::ReleaseBlocked { by, reason }])
+    }
+
+    /// Records that retention deleted the release's content.
+    pub fn decide_delete_content(
+        &self,
+        policy: String,
+        artifacts: Vec<Artifact>,
+        logs: Vec<Uuid>,
+    ) -> Result<Vec<ReleaseEvent>, DomainError> {
+        let Some(snapshot) = &self.snapshot else {
+            return refuse("release-missing", "the release does not exist");
+        };
+        if self.content_deleted.is_some() {
+            return refuse(
+                "release-content-deleted",
+                format!("release {}'s content is already deleted", snapshot.version),
+            );
+        }
+        Ok(vec![ReleaseEvent::ReleaseContentDeleted {
+            policy,
+            artifacts,
+            logs,
+        }])
     }
 
     /// Lifts a block.
@@ -211,18 +252,20 @@ impl ReleaseState {
                 ),
             );
         }
-        Ok(vec![ReleaseEvent::ReleaseCreated(ReleaseSnapshot {
-            release_id: command.release_id,
-            project: command.project.name.clone(),
-            version,
-            build_id,
-            commit: command.build.commit.clone(),
-            branch: command.build.branch.clone(),
-            artifacts: command.build.artifacts.clone(),
-            deployment_steps: command.project.deployment_steps.clone(),
-            variables: command.project.variables.clone(),
-            lifecycle: command.project.lifecycle.clone(),
-            created_by: command.created_by,
-        })])
+        Ok(vec![ReleaseEvent::ReleaseCreated(Box::new(
+            ReleaseSnapshot {
+                release_id: command.release_id,
+                project: command.project.name.clone(),
+                version,
+                build_id,
+                commit: command.build.commit.clone(),
+                branch: command.build.branch.clone(),
+                artifacts: command.build.artifacts.clone(),
+                deployment_steps: command.project.deployment_steps.clone(),
+                variables: command.project.variables.clone(),
+                lifecycle: command.lifecycle,
+                created_by: command.created_by,
+            },
+        ))])
     }
 }
