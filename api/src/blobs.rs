@@ -135,6 +135,14 @@ impl BlobStore {
         self.root.join("sha256").join(prefix).join(rest)
     }
 
+    /// Deletes the blob with `digest`; a blob that is not there is no error.
+    pub async fn remove(&self, digest: &Sha256Digest) -> io::Result<()> {
+        match tokio::fs::remove_file(self.path_of(digest)).await {
+            Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+            _ => Ok(()),
+        }
+    }
+
     /// Stores `body`, which must hash to `expected` and hold at most `limit` bytes.
     ///
     /// The body is streamed to disk, never held in memory as a whole; reading stops as soon as

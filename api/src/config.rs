@@ -54,6 +54,8 @@ pub struct Settings {
     /// Whether `serve` runs an agent in process (`--no-agent` or `CONVEYOR_NO_AGENT=1` turn
     /// it off).
     pub builtin_agent: bool,
+    /// How often the projects' retention policies are applied, in seconds.
+    pub retention_interval_seconds: u64,
 }
 
 impl Default for Settings {
@@ -70,6 +72,7 @@ impl Default for Settings {
             max_attempts: 3,
             secrets_key: None,
             builtin_agent: true,
+            retention_interval_seconds: 3600,
         }
     }
 }
@@ -94,6 +97,10 @@ impl fmt::Debug for Settings {
                 &self.secrets_key.as_ref().map(|_| "<redacted>"),
             )
             .field("builtin_agent", &self.builtin_agent)
+            .field(
+                "retention_interval_seconds",
+                &self.retention_interval_seconds,
+            )
             .finish()
     }
 }
@@ -152,6 +159,7 @@ struct FileSettings {
     max_attempts: Option<u32>,
     secrets_key: Option<String>,
     builtin_agent: Option<bool>,
+    retention_interval_seconds: Option<u64>,
 }
 
 /// Reads an environment variable, treating an empty value as unset (as compose files do).
@@ -220,6 +228,9 @@ impl Settings {
             settings.max_attempts = file.max_attempts.unwrap_or(settings.max_attempts);
             settings.secrets_key = file.secrets_key.or(settings.secrets_key);
             settings.builtin_agent = file.builtin_agent.unwrap_or(settings.builtin_agent);
+            settings.retention_interval_seconds = file
+                .retention_interval_seconds
+                .unwrap_or(settings.retention_interval_seconds);
         }
 
         if let Some(value) = non_empty(env, "CONVEYOR_DATA_DIR") {
@@ -259,6 +270,13 @@ impl Settings {
         if let Some(value) = non_empty(env, "CONVEYOR_MAX_ATTEMPTS") {
             settings.max_attempts = value.trim().parse().with_context(|| {
                 format!("CONVEYOR_MAX_ATTEMPTS must be a whole number, not {value:?}")
+            })?;
+        }
+        if let Some(value) = non_empty(env, "CONVEYOR_RETENTION_INTERVAL_SECONDS") {
+            settings.retention_interval_seconds = value.trim().parse().with_context(|| {
+                format!(
+                    "CONVEYOR_RETENTION_INTERVAL_SECONDS must be a whole number of seconds, not {value:?}"
+                )
             })?;
         }
         if let Some(value) = non_empty(env, "CONVEYOR_NO_AGENT") {
@@ -321,6 +339,9 @@ impl Settings {
         }
         if self.max_attempts == 0 {
             bail!("max_attempts must be at least 1");
+        }
+        if self.retention_interval_seconds == 0 {
+            bail!("retention_interval_seconds must be at least 1");
         }
         Ok(())
     }

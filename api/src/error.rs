@@ -127,6 +127,10 @@ pub enum ApiError {
         /// A sentence naming what is wrong.
         detail: String,
     },
+    /// 410: the content existed but retention deleted it; the detail says which release and
+    /// which rule.
+    #[error("gone: {0}")]
+    Gone(String),
     /// 412: an `If-Match` precondition does not hold.
     #[error("precondition failed: {detail}")]
     PreconditionFailed {
@@ -199,6 +203,7 @@ impl ApiError {
             Self::NotFound { .. } => "not-found",
             Self::Conflict { .. } => "conflict",
             Self::Refused { code, .. } => code,
+            Self::Gone(_) => "content-deleted",
             Self::PreconditionFailed { .. } => "precondition-failed",
             Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::PayloadTooLarge => "payload-too-large",
@@ -218,6 +223,7 @@ impl ApiError {
             Self::NotFound { .. } => "Not found",
             Self::Conflict { .. } => "Conflict",
             Self::Refused { .. } => "Refused by the workflow",
+            Self::Gone(_) => "Deleted by retention",
             Self::PreconditionFailed { .. } => "Precondition failed",
             Self::IdempotencyKeyReused => "Idempotency key reused",
             Self::PayloadTooLarge => "Payload too large",
@@ -250,6 +256,7 @@ impl ApiError {
             | Self::Unauthorized(detail)
             | Self::Unavailable(detail)
             | Self::UnsupportedMediaType(detail)
+            | Self::Gone(detail)
             | Self::PreconditionFailed { detail }
             | Self::Refused { detail, .. } => detail.clone(),
             Self::Forbidden { missing_scope } => {
@@ -296,6 +303,7 @@ impl ResponseError for ApiError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } | Self::Refused { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Self::Gone(_) => StatusCode::GONE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

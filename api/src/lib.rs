@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod logs;
 pub mod metrics;
 pub mod openapi;
+pub mod retention;
 pub mod routes;
 pub mod secrets;
 pub mod server;

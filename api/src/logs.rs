@@ -160,6 +160,22 @@ impl LogStore {
         Ok(())
     }
 
+    /// Deletes the job's log (waiting for an append under way); a job without a log is no
+    /// error. Its followers' notifier is dropped too.
+    pub async fn remove(&self, job_id: Uuid) -> io::Result<()> {
+        let job = self.job(job_id);
+        let _serialised = job.append.lock().await;
+        let result = match tokio::fs::remove_file(self.path_of(job_id)).await {
+            Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+            _ => Ok(()),
+        };
+        self.jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&job_id);
+        result
+    }
+
     /// A receiver that changes whenever lines are appended to the job's log.
     pub fn subscribe(&self, job_id: Uuid) -> watch::Receiver<u64> {
         self.job(job_id).appended.subscribe()

@@ -29,6 +29,7 @@ use crate::routes::*;
         builds::create_push, builds::list_builds, builds::get_build, builds::cancel_build,
         releases::create_release, releases::list_releases, releases::get_release,
         releases::deploy_release, releases::block_release, releases::unblock_release,
+        retention::run_retention,
         approvals::list_approvals, deployments::list_deployments, deployments::get_deployment,
         deployments::approve_deployment, deployments::cancel_deployment,
         agents::lease_job, agents::heartbeat_job, agents::start_job, agents::report_step,

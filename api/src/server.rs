@@ -57,7 +57,7 @@ pub struct AppState {
     /// The largest artifact an upload may carry, in bytes.
     pub max_artifact_bytes: u64,
     /// Job logs, in `<data_dir>/logs`.
-    pub logs: LogStore,
+    pub logs: Arc<LogStore>,
     /// The event subscriptions' delivery workers.
     pub subscriptions: SubscriptionDeliveries,
     /// Becomes true when the server starts shutting down, so that endless responses (the
@@ -102,6 +102,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
         .service(releases::deploy_release)
         .service(releases::block_release)
         .service(releases::unblock_release)
+        .service(retention::run_retention)
         .service(approvals::list_approvals)
         .service(deployments::list_deployments)
         .service(deployments::get_deployment)
@@ -171,6 +172,7 @@ pub struct RunningServer {
     agent: Option<AgentHandle>,
     status_reporter: StatusReporter,
     subscriptions: SubscriptionDeliveries,
+    retention: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -212,6 +214,7 @@ impl RunningServer {
         self.handle.stop(true).await;
         let _ = self.server.await;
         self.status_reporter.stop().await;
+        let _ = self.retention.await;
         self.subscriptions.stop().await;
         finish(self.engine, self.store).await;
     }
@@ -235,8 +238,9 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let secrets_for_status = secrets.clone();
     let blobs = BlobStore::open(settings.data_dir.join(BLOBS_DIR_NAME))
         .context("opening the blob store")?;
-    let logs =
-        LogStore::open(settings.data_dir.join(LOGS_DIR_NAME)).context("opening the log store")?;
+    let logs = Arc::new(
+        LogStore::open(settings.data_dir.join(LOGS_DIR_NAME)).context("opening the log store")?,
+    );
     let store: Arc<dyn EventStore> =
         SqliteStore::open(&settings.data_dir.join(EVENT_LOG_FILE_NAME))
             .await
@@ -262,11 +266,18 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         secrets,
         metrics: metrics.clone(),
         lease_duration,
-        blobs,
+        blobs: blobs.clone(),
         max_artifact_bytes: settings.max_artifact_bytes,
-        logs,
+        logs: logs.clone(),
         shutting_down: shutdown_signal,
     });
+    let retention = crate::retention::spawn(
+        engine.clone(),
+        blobs,
+        logs,
+        std::time::Duration::from_secs(settings.retention_interval_seconds),
+        shutting_down.subscribe(),
+    );
 
     let openapi = ApiDoc::openapi();
     let server = HttpServer::new(move || {
@@ -323,6 +334,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         agent,
         status_reporter,
         subscriptions,
+        retention,
     })
 }
 

@@ -1233,6 +1233,9 @@ pub struct Release {
     pub succeeded_in: Vec<String>,
     /// Why it is blocked (deployed nowhere), when it is.
     pub blocked: Option<String>,
+    /// When retention deleted its artifact bytes and logs: the rule (it can no longer be
+    /// deployed; its history stays).
+    pub content_deleted: Option<String>,
     /// Its deployments, oldest first.
     pub deployments: Vec<Uuid>,
 }
@@ -1267,6 +1270,7 @@ impl TryFrom<ReleaseView> for Release {
             created_at,
             succeeded_in: r.succeeded_in.keys().map(ToString::to_string).collect(),
             blocked: r.tracked.state.blocked.clone(),
+            content_deleted: r.tracked.state.content_deleted.clone(),
             deployments: r.deployments,
         })
     }
@@ -1520,6 +1524,28 @@ impl From<DeploymentView> for Deployment {
             version: d.tracked.version,
         }
     }
+}
+
+/// What a retention run deleted.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RetentionRun {
+    /// The releases whose content it deleted.
+    pub releases: Vec<RetentionRunRelease>,
+}
+
+/// One release whose content a retention run deleted.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RetentionRunRelease {
+    /// The release.
+    pub release_id: Uuid,
+    /// Its version.
+    pub version: String,
+    /// The rule that applied.
+    pub policy: String,
+    /// Digests whose bytes were deleted.
+    pub artifacts_deleted: Vec<String>,
+    /// Jobs whose logs were deleted.
+    pub logs_deleted: Vec<Uuid>,
 }
 
 /// A deployment in an environment's queue.

@@ -348,3 +348,114 @@ async fn a_freeze_on_rollbacks_needs_an_override_with_a_reason() {
         json!({"by": "ops", "reason": "1.0.2 corrupts carts"})
     );
 }
+
+#[actix_web::test]
+async fn retention_deletes_old_releases_content_as_an_event_and_keeps_their_history() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    let mut project = project_definition("shop", &[("dev", true)]);
+    project["retention"] = json!({"keep_releases_per_environment": 1});
+    let created = app
+        .post("/api/v1/projects", &app.admin(), &project)
+        .await
+        .expect(201);
+    assert_eq!(created["retention"]["keep_releases_per_environment"], 1);
+    let mut releases = Vec::new();
+    for (seed, version) in [("a", "1.0.1"), ("b", "1.0.2"), ("c", "1.0.3")] {
+        let (release, artifacts) = app.build_release(&commit(seed), version).await;
+        app.run_deployment("dev").await;
+        releases.push((release, artifacts[0]["sha256"].as_str().unwrap().to_owned()));
+    }
+
+    app.post(
+        "/api/v1/retention/run",
+        &app.token("bob", "read"),
+        &json!({}),
+    )
+    .await
+    .expect_problem(403);
+    let run = app
+        .post("/api/v1/retention/run", &app.admin(), &json!({}))
+        .await
+        .expect(200);
+    let mut deleted: Vec<&str> = run["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["version"].as_str().unwrap())
+        .collect();
+    deleted.sort();
+    assert_eq!(deleted, vec!["1.0.1", "1.0.2"], "{run}");
+
+    let (old, old_sha) = &releases[0];
+    let (_, live_sha) = &releases[2];
+    let gone = app
+        .get(&format!("/api/v1/artifacts/{old_sha}"), &app.admin())
+        .await
+        .expect_problem_type(410, "content-deleted");
+    assert!(
+        gone["detail"].as_str().unwrap().contains("release 1.0.1"),
+        "{gone}"
+    );
+    let blob = app
+        .data_dir()
+        .join("blobs/sha256")
+        .join(&old_sha[..2])
+        .join(&old_sha[2..]);
+    assert!(!blob.exists(), "the bytes are gone from disk");
+    let kept = app
+        .get(&format!("/api/v1/artifacts/{live_sha}"), &app.admin())
+        .await;
+    assert_eq!(kept.status.as_u16(), 200);
+    assert!(
+        kept.text().contains("shop 1.0.3"),
+        "the live release keeps its bytes"
+    );
+    let build_log = format!("/api/v1/builds/{}/log", old["build_id"].as_str().unwrap());
+    app.get(&build_log, &app.admin())
+        .await
+        .expect_problem_type(410, "content-deleted");
+
+    // The release and its history stay; it can no longer be deployed.
+    let shown = app
+        .get(
+            &format!("/api/v1/releases/{}", old["id"].as_str().unwrap()),
+            &app.admin(),
+        )
+        .await
+        .expect(200);
+    assert!(
+        shown["content_deleted"]
+            .as_str()
+            .unwrap()
+            .contains("keeps the last 1"),
+        "{shown}"
+    );
+    let history = app
+        .get("/api/v1/environments/dev/history", &app.admin())
+        .await
+        .expect(200);
+    assert_eq!(history["items"].as_array().map(Vec::len), Some(3));
+    assert_eq!(app.events_of_type("ReleaseContentDeleted").await.len(), 2);
+    app.promote(old, "dev")
+        .await
+        .expect_problem_type(409, "release-content-deleted");
+
+    // A second run has nothing left to do.
+    let again = app
+        .post("/api/v1/retention/run", &app.admin(), &json!({}))
+        .await
+        .expect(200);
+    assert_eq!(again["releases"], json!([]));
+
+    // Bytes a crash left behind after the deletion was recorded go on the next run.
+    std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
+    std::fs::write(&blob, b"left behind").unwrap();
+    app.post("/api/v1/retention/run", &app.admin(), &json!({}))
+        .await
+        .expect(200);
+    assert!(
+        !blob.exists(),
+        "a recorded deletion is finished by the next run"
+    );
+}

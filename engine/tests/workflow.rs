@@ -21,7 +21,8 @@ use conveyor_engine::{
         job::{JobCommand, StepOutcome, StepReport},
         lifecycle::{LifecycleSpec, Phase, Progression, ReleaseLifecycle},
         project::{
-            BuildPlan, BuildStep, Channel, DeploymentStep, LifecycleStage, ProjectSpec, Variable,
+            BuildPlan, BuildStep, Channel, DeploymentStep, LifecycleStage, ProjectSpec,
+            RetentionPolicy, Variable,
         },
         push::PushReport,
         release::Artifact,
@@ -1438,5 +1439,71 @@ async fn an_automatic_promotion_waits_out_the_soak_time_then_queues() -> TestRes
     );
     let done = world.run_deployment("agent-1").await?;
     assert_eq!(done.tracked.state.status, DeploymentStatus::Succeeded);
+    Ok(())
+}
+
+// ----- retention -----
+
+#[tokio::test]
+async fn retention_keeps_what_is_live_recent_or_deploying_and_records_the_rest() -> TestResult {
+    let world = World::start().await?;
+    world.environment("dev", 0).await?;
+    world.environment("production", 0).await?;
+    let mut spec = shop_spec(&[("dev", true), ("production", false)]);
+    spec.retention = Some(RetentionPolicy {
+        keep_releases_per_environment: 1,
+    });
+    world.engine.create_project(&admin(), spec).await?;
+    let mut ids = Vec::new();
+    for commit in 1..=4 {
+        world.push("refs/heads/main", commit).await?;
+        world.run_build("agent-1").await?;
+        let newest = world
+            .releases()
+            .into_iter()
+            .max_by_key(|r| r.tracked.position)
+            .expect("released");
+        ids.push(release_id(&newest));
+        if commit == 4 {
+            break; // its dev deployment stays queued: still deploying
+        }
+        world.run_deployment("agent-1").await?;
+        if commit == 1 {
+            world
+                .engine
+                .request_deployment(&admin(), ids[0], env("production"), None, false)
+                .await?;
+            world.run_deployment("agent-1").await?;
+        }
+    }
+    let deleted = world.engine.apply_retention(&admin()).await?;
+    // 1 is live in production, 3 live in dev, 4 the newest and deploying: only 2 goes.
+    assert_eq!(
+        deleted.iter().map(|d| d.release_id).collect::<Vec<_>>(),
+        vec![ids[1]]
+    );
+    let two = &deleted[0];
+    assert!(
+        two.artifacts.is_empty(),
+        "every build made the same bytes, which kept releases still need"
+    );
+    let release_two = world.engine.get_release(ids[1])?;
+    let snapshot = release_two.snapshot().expect("created");
+    let mut expected_logs = vec![snapshot.build_id];
+    expected_logs.extend(release_two.deployments.iter().copied());
+    assert_eq!(two.logs, expected_logs);
+    assert!(two.policy.contains("keeps the last 1"));
+    assert!(release_two.tracked.state.content_deleted.is_some());
+
+    assert!(world.engine.apply_retention(&admin()).await?.is_empty());
+    let refused = world
+        .engine
+        .request_deployment(&admin(), ids[1], env("dev"), None, false)
+        .await
+        .expect_err("its artifacts are gone");
+    let EngineError::Refused(refused) = refused else {
+        panic!("expected a refusal, got {refused:?}");
+    };
+    assert_eq!(refused.code, "release-content-deleted");
     Ok(())
 }

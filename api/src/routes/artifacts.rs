@@ -152,6 +152,7 @@ pub async fn upload_artifact(
         (status = 401, description = "No valid token", body = ProblemDetails),
         (status = 403, description = "Missing scope `read` (or `agent`)", body = ProblemDetails),
         (status = 404, description = "No artifact with this digest", body = ProblemDetails),
+        (status = 410, description = "Retention deleted these bytes (the detail says which release and rule)", body = ProblemDetails),
         (status = 422, description = "Malformed digest", body = ProblemDetails),
     ),
     security(("bearer" = ["read"]), ("bearer" = ["agent"]))
@@ -172,7 +173,10 @@ pub async fn download_artifact(
         .await
         .map_err(ApiError::internal)?
     else {
-        return Err(ApiError::not_found("artifact", digest.as_str()));
+        return Err(match state.engine.why_artifact_deleted(digest.as_str()) {
+            Some(why) => ApiError::Gone(format!("artifact {digest} was {why}")),
+            None => ApiError::not_found("artifact", digest.as_str()),
+        });
     };
     let cached = req
         .headers()

@@ -267,6 +267,7 @@ pub(crate) fn mask(text: &str, secrets: &[String]) -> String {
         (status = 401, description = "No valid token", body = ProblemDetails),
         (status = 403, description = "Missing scope `read`", body = ProblemDetails),
         (status = 404, description = "No such build", body = ProblemDetails),
+        (status = 410, description = "Retention deleted the log (the detail says which release and rule)", body = ProblemDetails),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -279,6 +280,7 @@ pub async fn get_build_log(
 ) -> Result<HttpResponse, ApiError> {
     principal.require("read")?;
     state.engine.get_build(*path)?;
+    still_kept(&state, *path)?;
     Ok(log_response(state, JobKind::Build, *path, query.follow))
 }
 
@@ -292,6 +294,7 @@ pub async fn get_build_log(
         (status = 401, description = "No valid token", body = ProblemDetails),
         (status = 403, description = "Missing scope `read`", body = ProblemDetails),
         (status = 404, description = "No such deployment", body = ProblemDetails),
+        (status = 410, description = "Retention deleted the log (the detail says which release and rule)", body = ProblemDetails),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -304,12 +307,21 @@ pub async fn get_deployment_log(
 ) -> Result<HttpResponse, ApiError> {
     principal.require("read")?;
     state.engine.get_deployment(*path)?;
+    still_kept(&state, *path)?;
     Ok(log_response(
         state,
         JobKind::Deployment,
         *path,
         query.follow,
     ))
+}
+
+/// A 410 when retention deleted the job's log.
+fn still_kept(state: &AppState, job_id: Uuid) -> Result<(), ApiError> {
+    match state.engine.why_log_deleted(job_id) {
+        Some(why) => Err(ApiError::Gone(format!("the log of job {job_id} was {why}"))),
+        None => Ok(()),
+    }
 }
 
 /// Whether the job has ended (an unknown job counts as ended, so a follower never hangs).

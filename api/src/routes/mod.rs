@@ -16,6 +16,7 @@ pub mod logs;
 pub mod operations;
 pub mod projects;
 pub mod releases;
+pub mod retention;
 pub mod subscriptions;
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, http::header};

@@ -167,6 +167,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         secrets_key: None,
         // The tests play the agent themselves; a built-in one would race them for jobs.
         builtin_agent: false,
+        // Tests run retention on request; an hour is long after any test ends.
+        retention_interval_seconds: 3600,
     };
     tweak(&mut settings);
     let server = server::start(&settings).await.expect("the server starts");
@@ -339,6 +341,11 @@ impl TestApp {
     ) -> Answer {
         self.send(Method::PUT, path, Some(token), Some(body), headers)
             .await
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.settings.data_dir
     }
 
     /// Stops the server gracefully and starts a new one over the same data directory and
