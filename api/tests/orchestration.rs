@@ -459,3 +459,60 @@ async fn retention_deletes_old_releases_content_as_an_event_and_keeps_their_hist
         "a recorded deletion is finished by the next run"
     );
 }
+
+#[actix_web::test]
+async fn a_freeze_that_begins_later_holds_queued_deployments_which_survive_a_restart() {
+    let mut app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    app.create_project("shop", &[("dev", false)]).await;
+    let (first, _) = app.build_release(&commit("q1"), "1.0.1").await;
+    let (second, _) = app.build_release(&commit("q2"), "1.0.2").await;
+    let a = app.promote(&first, "dev").await.expect(201);
+    let b = app.promote(&second, "dev").await.expect(201);
+    let now = chrono::Utc::now();
+    let freeze = app
+        .post(
+            "/api/v1/environments/dev/freezes",
+            &app.admin(),
+            &json!({
+                "start": (now - chrono::Duration::minutes(1)).to_rfc3339(),
+                "end": (now + chrono::Duration::hours(1)).to_rfc3339(),
+                "reason": "incident",
+            }),
+        )
+        .await
+        .expect(201);
+    assert!(
+        app.lease("agent-1").await.is_none(),
+        "nothing starts while the environment is frozen"
+    );
+
+    app.restart().await;
+    let queue = app
+        .get("/api/v1/environments/dev/queue", &app.admin())
+        .await
+        .expect(200);
+    let ids: Vec<&Value> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["deployment"]["id"])
+        .collect();
+    assert_eq!(
+        ids,
+        vec![&a["id"], &b["id"]],
+        "the queue is the log's: it survives"
+    );
+    assert!(app.lease("agent-1").await.is_none());
+
+    let id = freeze["freezes"][0]["id"].as_str().unwrap();
+    app.post(
+        &format!("/api/v1/environments/dev/freezes/{id}/remove"),
+        &app.admin(),
+        &json!({}),
+    )
+    .await
+    .expect(200);
+    let job = app.lease_eventually("agent-1").await;
+    assert_eq!(job["job_id"], a["id"], "first in, first out");
+}

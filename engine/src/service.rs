@@ -2101,11 +2101,25 @@ impl Engine {
                 .iter()
                 .filter(|(id, d)| {
                     let s = &d.tracked.state;
+                    // A freeze that began after the request holds the deployment in the queue
+                    // (unless someone overrode a freeze for it) until the window ends.
+                    let frozen = || {
+                        let (Some(p), Some(e)) = (&s.project, &s.environment) else {
+                            return true;
+                        };
+                        s.freeze_override.is_none()
+                            && m.environments.get(e).is_some_and(|env| {
+                                env.state
+                                    .frozen_for(p, s.kind == Some(DeploymentKind::Rollback), now)
+                                    .is_some()
+                            })
+                    };
                     s.leasable(now)
                         && match (&s.project, &s.environment) {
                             (Some(p), Some(e)) => !m.environment_busy(p, e, **id, now),
                             _ => false,
                         }
+                        && (s.status == DeploymentStatus::Running || !frozen())
                 })
                 .map(|(id, d)| (d.tracked.position, *id, false, d.tracked.state.job.attempts));
             builds.chain(deployments).collect()

@@ -416,6 +416,8 @@ pub struct DeploymentState {
     pub status: DeploymentStatus,
     /// When a soak wait ends.
     pub waiting_until: Option<DateTime<Utc>>,
+    /// Who overrode a freeze for it, and why.
+    pub freeze_override: Option<FreezeOverride>,
     /// Approvals given.
     pub approvals: Vec<(Approver, String)>,
     /// The rejection, if any.
@@ -444,8 +446,9 @@ impl Aggregate for DeploymentState {
                 reverts,
                 policy,
                 previous_release_version,
-                ..
+                freeze_override,
             } => {
+                self.freeze_override = freeze_override.clone();
                 self.previous_release_version = previous_release_version.clone();
                 self.id = Some(*deployment_id);
                 self.release_id = Some(*release_id);
