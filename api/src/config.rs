@@ -56,6 +56,9 @@ pub struct Settings {
     pub builtin_agent: bool,
     /// How often the projects' retention policies are applied, in seconds.
     pub retention_interval_seconds: u64,
+    /// A `postgres://` URL: the event log lives in PostgreSQL, shared by every node on it;
+    /// `None` keeps it in the embedded SQLite file in the data directory.
+    pub database: Option<String>,
 }
 
 impl Default for Settings {
@@ -73,6 +76,7 @@ impl Default for Settings {
             secrets_key: None,
             builtin_agent: true,
             retention_interval_seconds: 3600,
+            database: None,
         }
     }
 }
@@ -101,6 +105,7 @@ impl fmt::Debug for Settings {
                 "retention_interval_seconds",
                 &self.retention_interval_seconds,
             )
+            .field("database", &self.database.as_deref().map(redact_password))
             .finish()
     }
 }
@@ -124,6 +129,8 @@ pub struct SettingsOverrides {
     pub jwt_audience: Option<String>,
     /// `--lease-seconds`.
     pub lease_seconds: Option<u64>,
+    /// `--database`.
+    pub database: Option<String>,
 }
 
 impl fmt::Debug for SettingsOverrides {
@@ -140,6 +147,7 @@ impl fmt::Debug for SettingsOverrides {
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .field("lease_seconds", &self.lease_seconds)
+            .field("database", &self.database.as_deref().map(redact_password))
             .finish()
     }
 }
@@ -160,6 +168,21 @@ struct FileSettings {
     secrets_key: Option<String>,
     builtin_agent: Option<bool>,
     retention_interval_seconds: Option<u64>,
+    database: Option<String>,
+}
+
+/// A database URL with its password replaced by `***`, for logs and errors.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
 }
 
 /// Reads an environment variable, treating an empty value as unset (as compose files do).
@@ -231,6 +254,7 @@ impl Settings {
             settings.retention_interval_seconds = file
                 .retention_interval_seconds
                 .unwrap_or(settings.retention_interval_seconds);
+            settings.database = file.database.or(settings.database);
         }
 
         if let Some(value) = non_empty(env, "CONVEYOR_DATA_DIR") {
@@ -279,6 +303,9 @@ impl Settings {
                 )
             })?;
         }
+        if let Some(value) = non_empty(env, "CONVEYOR_DATABASE_URL") {
+            settings.database = Some(value);
+        }
         if let Some(value) = non_empty(env, "CONVEYOR_NO_AGENT") {
             settings.builtin_agent = match value.trim() {
                 "1" | "true" | "yes" => false,
@@ -296,7 +323,9 @@ impl Settings {
             jwt_issuer,
             jwt_audience,
             lease_seconds,
+            database,
         } = overrides;
+        settings.database = database.or(settings.database);
         settings.data_dir = data_dir.unwrap_or(settings.data_dir);
         settings.listen = listen.unwrap_or(settings.listen);
         settings.jwt_secret = jwt_secret.or(settings.jwt_secret);
@@ -339,6 +368,14 @@ impl Settings {
         }
         if self.max_attempts == 0 {
             bail!("max_attempts must be at least 1");
+        }
+        if let Some(url) = &self.database
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            bail!(
+                "database must be a postgres:// URL, not {:?}",
+                redact_password(url)
+            );
         }
         if self.retention_interval_seconds == 0 {
             bail!("retention_interval_seconds must be at least 1");

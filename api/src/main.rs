@@ -35,11 +35,16 @@ struct SettingsArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the server on the embedded SQLite event log.
+    /// Run the server: on the embedded SQLite event log, or with `--database` on PostgreSQL,
+    /// where several nodes may share one database (and one data directory).
     Serve {
         /// Address to listen on, host:port [env: CONVEYOR_LISTEN; default 127.0.0.1:8080].
         #[arg(long)]
         listen: Option<String>,
+        /// The event log in PostgreSQL: postgres://user:password@host/db (prefer the
+        /// environment variable: flags show in `ps`) [env: CONVEYOR_DATABASE_URL].
+        #[arg(long)]
+        database: Option<String>,
         /// Do not run the built-in agent (run `conveyor agent`s instead) [env: CONVEYOR_NO_AGENT=1].
         #[arg(long)]
         no_agent: bool,
@@ -94,12 +99,13 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let (listen, no_agent) = match cli.command {
+    let (listen, database, no_agent) = match cli.command {
         Command::Serve {
             ref listen,
+            ref database,
             no_agent,
-        } => (listen.clone(), no_agent),
-        Command::Token { .. } => (None, false),
+        } => (listen.clone(), database.clone(), no_agent),
+        Command::Token { .. } => (None, None, false),
         // An agent needs none of the server's settings.
         Command::Agent(args) => return run_agent(args),
     };
@@ -107,6 +113,7 @@ fn main() -> anyhow::Result<()> {
         config: cli.settings.config,
         data_dir: cli.settings.data_dir,
         listen,
+        database,
         ..SettingsOverrides::default()
     })?;
     match cli.command {

@@ -53,6 +53,10 @@ pub fn spawn(
                 _ = tokio::time::sleep(interval) => {}
                 _ = stop.wait_for(|stopping| *stopping) => return,
             }
+            // Once per cluster: the node that runs the workflow applies retention.
+            if !engine.is_leader() {
+                continue;
+            }
             let ctx = CommandContext::new(Actor::system(), None);
             match run(&engine, &blobs, &logs, &ctx).await {
                 Ok(deleted) if !deleted.is_empty() => {

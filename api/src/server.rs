@@ -241,10 +241,19 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let logs = Arc::new(
         LogStore::open(settings.data_dir.join(LOGS_DIR_NAME)).context("opening the log store")?,
     );
-    let store: Arc<dyn EventStore> =
-        SqliteStore::open(&settings.data_dir.join(EVENT_LOG_FILE_NAME))
+    let store: Arc<dyn EventStore> = match &settings.database {
+        Some(url) => conveyor_store::postgres::PostgresStore::open(url)
             .await
-            .context("opening the event log")?;
+            .with_context(|| {
+                format!(
+                    "opening the event log in {}",
+                    crate::config::redact_password(url)
+                )
+            })?,
+        None => SqliteStore::open(&settings.data_dir.join(EVENT_LOG_FILE_NAME))
+            .await
+            .context("opening the event log")?,
+    };
     let lease_duration = chrono::Duration::seconds(settings.lease_seconds.max(1) as i64);
     let engine = Engine::start(
         store.clone(),

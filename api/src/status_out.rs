@@ -57,8 +57,32 @@ impl StatusReporter {
     pub fn spawn(engine: Engine, secrets: Secrets, public_url: String) -> StatusReporter {
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
-            if let Err(err) = run(engine, secrets, public_url, stopped).await {
-                tracing::error!(error = %err, "the build status reporter stopped");
+            let mut stop = stopped.clone();
+            // Of every node, the one holding the reporter's lock reports; the others wait to
+            // take over.
+            loop {
+                let store = engine.store().clone();
+                let lock = tokio::select! {
+                    lock = store.lock(CHECKPOINT) => lock,
+                    _ = stop.wait_for(|stopping| *stopping) => return,
+                };
+                let result = match lock {
+                    Ok(mut lock) => tokio::select! {
+                        result = run(engine.clone(), secrets.clone(), public_url.clone(), stopped.clone()) => result,
+                        _ = lock.lost() => Err(StoreError::Backend("the reporter's lock was lost".into())),
+                    },
+                    Err(err) => Err(err),
+                };
+                match result {
+                    Ok(()) => return,
+                    Err(err) => {
+                        tracing::error!(error = %err, "the build status reporter stopped; restarting");
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            _ = stop.wait_for(|stopping| *stopping) => return,
+                        }
+                    }
+                }
             }
         });
         StatusReporter { stop, task }

@@ -102,22 +102,72 @@ impl SubscriptionDeliveries {
             workers: Arc::default(),
             status: Arc::default(),
         };
-        for subscription in engine.list_subscriptions() {
-            if let Some(spec) = subscription.state.spec {
-                deliveries.spawn(spec, subscription.position);
+        deliveries.spawn_missing();
+        // Subscriptions created through another node reach this one through the log: start
+        // their workers too, so any node can take a delivery over when another goes.
+        let refresher = deliveries.clone();
+        tokio::spawn(async move {
+            let mut stop = refresher.stop.subscribe();
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => refresher.spawn_missing(),
+                    _ = stop.wait_for(|stopping| *stopping) => return,
+                }
             }
-        }
+        });
         Ok(deliveries)
     }
 
-    /// Starts delivering to a subscription (a new one, or one found at start).
+    /// Starts a worker for each subscription of the read model that has none yet.
+    fn spawn_missing(&self) {
+        for subscription in self.engine.list_subscriptions() {
+            let Some(spec) = subscription.state.spec else {
+                continue;
+            };
+            let known = self
+                .workers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains_key(&spec.id);
+            if !known {
+                self.spawn(spec, subscription.position);
+            }
+        }
+    }
+
+    /// Starts delivering to a subscription (a new one, or one found at start). Of every node,
+    /// only the one holding the subscription's lock delivers; the others wait to take over.
     pub fn spawn(&self, spec: SubscriptionSpec, start_after: u64) {
         let (replay, replays) = watch::channel(None);
         let worker = self.clone();
         let id = spec.id;
         let task = tokio::spawn(async move {
-            if let Err(err) = worker.run(spec, start_after, replays).await {
-                tracing::error!(subscription = %id, error = %err, "a subscription's worker stopped");
+            let mut stop = worker.stop.subscribe();
+            let mut replays = replays;
+            loop {
+                let store = worker.engine.store().clone();
+                let name = checkpoint(id);
+                let lock = tokio::select! {
+                    lock = store.lock(&name) => lock,
+                    _ = stop.wait_for(|stopping| *stopping) => return,
+                };
+                let result = match lock {
+                    Ok(mut lock) => tokio::select! {
+                        result = worker.run(spec.clone(), start_after, &mut replays) => result,
+                        _ = lock.lost() => Err(StoreError::Backend("the delivery lock was lost".into())),
+                    },
+                    Err(err) => Err(err),
+                };
+                match result {
+                    Ok(()) => return,
+                    Err(err) => {
+                        tracing::error!(subscription = %id, error = %err, "a subscription's worker stopped; restarting");
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            _ = stop.wait_for(|stopping| *stopping) => return,
+                        }
+                    }
+                }
             }
         });
         self.workers
@@ -178,7 +228,7 @@ impl SubscriptionDeliveries {
         &self,
         spec: SubscriptionSpec,
         start_after: u64,
-        mut replays: watch::Receiver<Option<u64>>,
+        replays: &mut watch::Receiver<Option<u64>>,
     ) -> Result<(), StoreError> {
         let store = self.engine.store().clone();
         let secret = self.secrets.unseal(&spec.secret).map_err(|_| {

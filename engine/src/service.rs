@@ -300,11 +300,13 @@ struct Inner {
     stop: watch::Sender<bool>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     sweeper: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    /// Serialises leasing in this process: choosing a deployment whose environment is free and
-    /// appending its lease must be one step, or two agents could take two deployments of one
-    /// project into one environment at once (their leases land on different streams, so the
-    /// store cannot see the race). Sufficient while one process owns the log.
+    manager: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Lets one lease request of this node at a time wait for the store's leasing lock (which
+    /// costs a database connection per waiter on PostgreSQL).
     leasing: tokio::sync::Mutex<()>,
+    /// Whether this node holds the store's process-manager lock: only the leader reacts to
+    /// events, sweeps, and runs the other once-per-cluster work.
+    leader: watch::Sender<bool>,
     config: EngineConfig,
 }
 
@@ -331,7 +333,6 @@ impl Engine {
         config: EngineConfig,
     ) -> Result<Self, EngineError> {
         let head = store.head().await?;
-        let checkpoint = store.load_checkpoint(PROCESS_MANAGER).await?;
         let subscription = store.subscribe(0).await?;
         let engine = Self {
             inner: Arc::new(Inner {
@@ -342,13 +343,24 @@ impl Engine {
                 stop: watch::Sender::new(false),
                 task: Mutex::new(None),
                 sweeper: Mutex::new(None),
+                manager: Mutex::new(None),
                 leasing: tokio::sync::Mutex::new(()),
+                leader: watch::Sender::new(false),
                 config,
             }),
         };
         let runner = engine.clone();
-        let handle = tokio::spawn(async move { runner.follow_log(subscription, checkpoint).await });
+        let handle = tokio::spawn(async move { runner.follow_log(subscription).await });
         *engine.inner.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        if engine.inner.config.run_process_manager {
+            let manager = engine.clone();
+            let manager = tokio::spawn(async move { manager.manage().await });
+            *engine
+                .inner
+                .manager
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(manager);
+        }
         let sweeper = engine.clone();
         let sweeper = tokio::spawn(async move { sweeper.sweep().await });
         *engine
@@ -379,6 +391,15 @@ impl Engine {
             .take();
         if let Some(sweeper) = sweeper {
             let _ = sweeper.await;
+        }
+        let manager = self
+            .inner
+            .manager
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(manager) = manager {
+            let _ = manager.await;
         }
         let handle = self
             .inner
@@ -426,12 +447,43 @@ impl Engine {
         wait_for(&self.inner.applied, position).await
     }
 
-    /// Waits until the process manager has handled `position`.
+    /// Whether this node leads: it holds the process-manager lock, so it reacts to events and
+    /// runs the work done once per cluster.
+    pub fn is_leader(&self) -> bool {
+        *self.inner.leader.borrow()
+    }
+
+    /// A receiver of whether this node leads (see [`Engine::is_leader`]).
+    pub fn leadership(&self) -> watch::Receiver<bool> {
+        self.inner.leader.subscribe()
+    }
+
+    /// Waits until the process manager has handled `position` — this node's, or, on a node
+    /// that does not lead, the leader's, as its saved checkpoint says.
     pub async fn wait_reacted(&self, position: u64) -> Result<(), EngineError> {
         if !self.inner.config.run_process_manager {
             return self.wait_applied(position).await;
         }
-        wait_for(&self.inner.reacted, position).await
+        let deadline = tokio::time::Instant::now() + CATCH_UP_TIMEOUT;
+        let mut leader = self.inner.leader.subscribe();
+        loop {
+            if *leader.borrow_and_update() {
+                return wait_for(&self.inner.reacted, position).await;
+            }
+            if self.inner.store.load_checkpoint(PROCESS_MANAGER).await? >= position {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(EngineError::Unavailable(format!(
+                    "the workflow did not handle position {position} within {CATCH_UP_TIMEOUT:?}"
+                )));
+            }
+            // The leader saves its checkpoint within moments of going idle.
+            tokio::select! {
+                _ = tokio::time::sleep(StdDuration::from_millis(20)) => {}
+                _ = leader.changed() => {}
+            }
+        }
     }
 
     /// Waits until the workflow has settled after a write at `position`: the process manager
@@ -455,13 +507,9 @@ impl Engine {
 
     // ----- the log follower and the process manager -----
 
-    async fn follow_log(
-        &self,
-        mut subscription: Box<dyn conveyor_store::Subscription>,
-        checkpoint: u64,
-    ) {
+    /// Applies every record of the log to the read model, on every node.
+    async fn follow_log(&self, mut subscription: Box<dyn conveyor_store::Subscription>) {
         let mut stop = self.inner.stop.subscribe();
-        let mut saved = checkpoint;
         loop {
             let record = tokio::select! {
                 record = subscription.next() => record,
@@ -486,21 +534,127 @@ impl Engine {
                 .unwrap_or_else(|e| e.into_inner())
                 .apply(&record);
             self.inner.applied.send_replace(record.position);
-            if self.inner.config.run_process_manager && record.position > checkpoint {
-                // Stopped in the middle of retrying: this record was not handled, so neither
-                // the checkpoint nor the reacted position may move past it.
-                let Some(reacted) = self.react(&record).await else {
-                    break;
-                };
-                if reacted || record.position - saved >= 1000 {
-                    self.save_checkpoint(record.position).await;
-                    saved = record.position;
+        }
+    }
+
+    /// Runs the process manager whenever this node holds the store's process-manager lock:
+    /// one node of a cluster reacts, and when it goes (its lock is released or lost) another
+    /// takes over from the saved checkpoint. Reactions are idempotent, so one repeated after a
+    /// takeover appends nothing.
+    async fn manage(&self) {
+        let mut stop = self.inner.stop.subscribe();
+        loop {
+            let guard = tokio::select! {
+                guard = self.inner.store.lock(PROCESS_MANAGER) => guard,
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            let mut guard = match guard {
+                Ok(guard) => guard,
+                Err(StoreError::Closed) => return,
+                Err(err) => {
+                    tracing::warn!(error = %err, "taking the process-manager lock failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(StdDuration::from_secs(1)) => continue,
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
+                }
+            };
+            tracing::info!("this node leads: it runs the workflow");
+            self.inner.leader.send_replace(true);
+            let stopped = self.lead(&mut guard).await;
+            self.inner.leader.send_replace(false);
+            drop(guard);
+            if stopped {
+                return;
+            }
+            tracing::warn!("this node lost the process-manager lock; it follows now");
+        }
+    }
+
+    /// Reacts to the log from the saved checkpoint while `guard` holds; true when the engine
+    /// is stopping, false when the lock was lost.
+    async fn lead(&self, guard: &mut conveyor_store::LockGuard) -> bool {
+        let mut stop = self.inner.stop.subscribe();
+        let mut saved = loop {
+            match self.inner.store.load_checkpoint(PROCESS_MANAGER).await {
+                Ok(checkpoint) => break checkpoint,
+                Err(StoreError::Closed) => return true,
+                Err(err) => {
+                    tracing::warn!(error = %err, "loading the checkpoint failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(StdDuration::from_millis(200)) => {}
+                        _ = stopped(&mut stop) => return true,
+                        _ = guard.lost() => return false,
+                    }
                 }
             }
-            self.inner.reacted.send_replace(record.position);
-        }
-        if self.inner.config.run_process_manager && self.reacted_position() > saved {
-            self.save_checkpoint(self.reacted_position()).await;
+        };
+        self.inner.reacted.send_replace(saved);
+        let mut handled = saved;
+        let mut subscription = loop {
+            match self.inner.store.subscribe(handled).await {
+                Ok(subscription) => break subscription,
+                Err(StoreError::Closed) => return true,
+                Err(err) => {
+                    tracing::warn!(error = %err, "subscribing failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(StdDuration::from_millis(200)) => {}
+                        _ = stopped(&mut stop) => return true,
+                        _ = guard.lost() => return false,
+                    }
+                }
+            }
+        };
+        loop {
+            let record = tokio::select! {
+                record = subscription.next() => record,
+                // Idle with an unsaved position: save it, so other nodes see it settle.
+                _ = tokio::time::sleep(StdDuration::from_millis(20)), if handled > saved => {
+                    self.save_checkpoint(handled).await;
+                    saved = handled;
+                    continue;
+                }
+                _ = guard.lost() => return false,
+                _ = stopped(&mut stop) => {
+                    if handled > saved {
+                        self.save_checkpoint(handled).await;
+                    }
+                    return true;
+                }
+            };
+            let record = match record {
+                Ok(record) => record,
+                Err(StoreError::Closed) => return true,
+                Err(err) => {
+                    tracing::error!(error = %err, "reading the log failed; resubscribing");
+                    tokio::time::sleep(StdDuration::from_millis(200)).await;
+                    match self.inner.store.subscribe(handled).await {
+                        Ok(next) => subscription = next,
+                        Err(err) => tracing::error!(error = %err, "resubscribing failed"),
+                    }
+                    continue;
+                }
+            };
+            // Reactions read the read model: it must hold the record first.
+            let mut applied = self.inner.applied.subscribe();
+            let caught_up = tokio::select! {
+                result = applied.wait_for(|p| *p >= record.position) => result.is_ok(),
+                _ = stopped(&mut stop) => false,
+            };
+            if !caught_up {
+                return true;
+            }
+            // Stopped in the middle of retrying: this record was not handled, so neither the
+            // checkpoint nor the reacted position may move past it.
+            let Some(reacted) = self.react(&record).await else {
+                return true;
+            };
+            handled = record.position;
+            self.inner.reacted.send_replace(handled);
+            if reacted || handled - saved >= 1000 {
+                self.save_checkpoint(handled).await;
+                saved = handled;
+            }
         }
     }
 
@@ -610,6 +764,16 @@ impl Engine {
         else {
             return Ok(false);
         };
+        // The read model may already be past this event (the process manager runs behind the
+        // log follower): a release made from this build means the reaction already happened.
+        let released = self.read(|m| {
+            m.releases
+                .values()
+                .any(|r| r.snapshot().is_some_and(|s| s.build_id == build_id))
+        });
+        if released {
+            return Ok(false);
+        }
         let ctx = CommandContext::reacting_to(record);
         let (_, outcome) = self
             .create_release_for_build(&ctx, build_id, None, Some(record.id))
@@ -702,6 +866,9 @@ impl Engine {
             tokio::select! {
                 _ = tokio::time::sleep(StdDuration::from_secs(1)) => {}
                 _ = stop.wait_for(|stopping| *stopping) => return,
+            }
+            if !self.is_leader() {
+                continue;
             }
             let now = Utc::now();
             let due: Vec<(Uuid, DeploymentCommand)> = self.read(|m| {
@@ -2087,7 +2254,15 @@ impl Engine {
                 "agent name must be 1 to 128 characters",
             ));
         }
-        let _leasing = self.inner.leasing.lock().await;
+        // Choosing a deployment whose environment is free and appending its lease must be one
+        // step across every node, or two agents could take two deployments of one project into
+        // one environment (their leases land on different streams, so optimistic concurrency
+        // cannot see the race). The store's lock serialises it; the read model must then hold
+        // everything committed before deciding.
+        let _here = self.inner.leasing.lock().await;
+        let _everywhere = self.inner.store.lock("leasing").await?;
+        let head = self.inner.store.head().await?;
+        self.wait_applied(head).await?;
         let now = Utc::now();
         // (queue position, job, is a build, leases granted so far)
         let mut candidates: Vec<(u64, Uuid, bool, u32)> = self.read(|m| {
@@ -2262,6 +2437,11 @@ impl Engine {
         self.build_command(ctx, build_id, BuildCommand::ReportArtifact(report))
             .await
     }
+}
+
+/// Resolves once `stop` turns true (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopping| *stopping).await;
 }
 
 async fn wait_for(position: &watch::Sender<u64>, target: u64) -> Result<(), EngineError> {

@@ -786,3 +786,30 @@ pub async fn durable_across_reopen(backend: &dyn ContractBackend) {
     assert_eq!(all[5].hash, all[5].expected_hash(&before[4].hash));
     store.close().await;
 }
+
+/// A named lock admits one holder at a time; other names are independent; dropping the guard
+/// lets the next waiter in.
+pub async fn locks_exclude_each_other(store: Arc<dyn EventStore>) {
+    let first = within("first lock", store.lock("leases")).await.unwrap();
+    assert!(!first.is_lost());
+    let mut waiter = {
+        let store = store.clone();
+        tokio::spawn(async move { store.lock("leases").await })
+    };
+    let other = within("another name", store.lock("checkpoints"))
+        .await
+        .unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut waiter)
+            .await
+            .is_err(),
+        "a second holder got the lock while the first held it"
+    );
+    drop(first);
+    let second = within("the waiter gets the lock", waiter)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!second.is_lost());
+    drop(other);
+}

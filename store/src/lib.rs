@@ -5,6 +5,7 @@
 
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
+pub mod postgres;
 mod record;
 pub mod sqlite;
 
@@ -60,6 +61,42 @@ pub trait Subscription: Send {
     async fn next(&mut self) -> StoreResult<Record>;
 }
 
+/// A named lock held across every process on one store (every node on one database) until it
+/// is dropped — or until the backend loses it (its database connection broke), which
+/// [`LockGuard::lost`] reports: the holder must stop acting on it then.
+pub struct LockGuard {
+    lost: tokio::sync::watch::Receiver<bool>,
+    _held: Box<dyn std::any::Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for LockGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockGuard")
+            .field("lost", &*self.lost.borrow())
+            .finish()
+    }
+}
+
+impl LockGuard {
+    /// A guard that holds `held` and is lost when `lost` turns true (or its sender goes).
+    pub fn new(
+        lost: tokio::sync::watch::Receiver<bool>,
+        held: Box<dyn std::any::Any + Send + Sync>,
+    ) -> LockGuard {
+        LockGuard { lost, _held: held }
+    }
+
+    /// Whether the backend lost the lock.
+    pub fn is_lost(&self) -> bool {
+        *self.lost.borrow()
+    }
+
+    /// Resolves when the backend loses the lock.
+    pub async fn lost(&mut self) {
+        let _ = self.lost.wait_for(|lost| *lost).await;
+    }
+}
+
 /// The event log's contract, implemented by every backend.
 #[async_trait]
 pub trait EventStore: Send + Sync + 'static {
@@ -110,6 +147,10 @@ pub trait EventStore: Send + Sync + 'static {
     /// Stores a value under `key` if absent; returns the value that is stored afterwards
     /// (the existing one when the key was already taken).
     async fn kv_put_if_absent(&self, key: &str, value: Vec<u8>) -> StoreResult<Vec<u8>>;
+
+    /// Takes the named lock, waiting while another holder (in this process or, for a shared
+    /// database, on another node) has it.
+    async fn lock(&self, name: &str) -> StoreResult<LockGuard>;
 
     /// Finishes queued appends and closes the backend; later calls answer `Closed`.
     async fn close(&self);

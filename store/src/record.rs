@@ -197,3 +197,157 @@ pub struct VerifyReport {
     /// Why that position is bad.
     pub reason: Option<String>,
 }
+
+/// Checks an append before any backend touches it: a stream name, at least one event, no id
+/// twice, no empty type.
+pub(crate) fn validate_append(stream: &str, events: &[NewEvent]) -> crate::StoreResult<()> {
+    use crate::StoreError;
+    if stream.is_empty() {
+        return Err(StoreError::Invalid("the stream name is empty".into()));
+    }
+    if events.is_empty() {
+        return Err(StoreError::Invalid(
+            "an append needs at least one event".into(),
+        ));
+    }
+    let mut ids = std::collections::HashSet::with_capacity(events.len());
+    for event in events {
+        if !ids.insert(event.id) {
+            return Err(StoreError::Invalid(format!(
+                "event id {} appears twice",
+                event.id
+            )));
+        }
+        if event.event_type.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "event {} has an empty type",
+                event.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Where a stored event id lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredId {
+    pub(crate) position: u64,
+    pub(crate) stream: String,
+    pub(crate) version: StreamVersion,
+}
+
+/// Decides whether an append whose first id is already stored is a retry: only if every id is
+/// stored (`stored[i]` for `ids[i]`), in this stream, in this order, one after the other. Then
+/// the original outcome; otherwise an idempotency mismatch naming the first offending id.
+pub(crate) fn retry_outcome(
+    stream: &str,
+    ids: &[Uuid],
+    stored: &[Option<StoredId>],
+) -> crate::StoreResult<AppendOutcome> {
+    use crate::StoreError;
+    let Some(Some(first)) = stored.first() else {
+        return Err(StoreError::IdempotencyMismatch { id: ids[0] });
+    };
+    if first.stream != stream {
+        return Err(StoreError::IdempotencyMismatch { id: ids[0] });
+    }
+    let mut last = (first.position, first.version);
+    for (offset, (id, found)) in (1u64..).zip(ids.iter().zip(stored).skip(1)) {
+        match found {
+            Some(found)
+                if found.stream == stream
+                    && found.position == first.position + offset
+                    && found.version == first.version + offset =>
+            {
+                last = (found.position, found.version);
+            }
+            Some(_) => return Err(StoreError::IdempotencyMismatch { id: *id }),
+            // Part of the call is new: it is neither a fresh append nor a retry.
+            None => return Err(StoreError::IdempotencyMismatch { id: ids[0] }),
+        }
+    }
+    Ok(AppendOutcome {
+        first_position: first.position,
+        last_position: last.0,
+        stream_version: last.1,
+        duplicate: true,
+    })
+}
+
+/// Recomputes the hash chain over records fed in position order, stopping at the first one
+/// whose position, hash or link is wrong.
+pub(crate) struct ChainCheck {
+    report: VerifyReport,
+    previous_hash: String,
+    expected_position: u64,
+}
+
+impl ChainCheck {
+    /// Checks `from..=to`, where `previous_hash` is the stored hash at `from - 1` (or the
+    /// genesis hash when `from` is 1).
+    pub(crate) fn new(from: u64, to: u64, previous_hash: String) -> ChainCheck {
+        ChainCheck {
+            report: VerifyReport {
+                from,
+                to,
+                checked: 0,
+                first_bad_position: None,
+                reason: None,
+            },
+            previous_hash,
+            expected_position: from,
+        }
+    }
+
+    /// A report for a range that could not even start (`from - 1` is missing).
+    pub(crate) fn missing_before(from: u64, to: u64) -> VerifyReport {
+        VerifyReport {
+            from,
+            to,
+            checked: 0,
+            first_bad_position: Some(from - 1),
+            reason: Some(format!("position {} is missing", from - 1)),
+        }
+    }
+
+    /// Checks the next record; false once the chain is broken (stop feeding).
+    pub(crate) fn check(&mut self, record: &Record) -> bool {
+        if record.position != self.expected_position {
+            let reason = format!("position {} is missing", self.expected_position);
+            return self.fail(self.expected_position, reason);
+        }
+        let recomputed = record.expected_hash(&self.previous_hash);
+        if recomputed != record.hash {
+            let reason = format!(
+                "stored hash {} but contents hash to {recomputed}",
+                record.hash
+            );
+            return self.fail(record.position, reason);
+        }
+        self.previous_hash = recomputed;
+        self.report.checked += 1;
+        self.expected_position += 1;
+        true
+    }
+
+    /// Records that the row at (or before) `position` could not be read.
+    pub(crate) fn unreadable(&mut self, position: u64, error: &crate::StoreError) -> bool {
+        let position = position.min(self.expected_position);
+        self.fail(position, format!("unreadable: {error}"))
+    }
+
+    fn fail(&mut self, position: u64, reason: String) -> bool {
+        self.report.first_bad_position = Some(position);
+        self.report.reason = Some(reason);
+        false
+    }
+
+    /// The report, noting a missing tail when the records ended before `to`.
+    pub(crate) fn finish(mut self) -> VerifyReport {
+        if self.report.first_bad_position.is_none() && self.expected_position <= self.report.to {
+            let reason = format!("position {} is missing", self.expected_position);
+            self.fail(self.expected_position, reason);
+        }
+        self.report
+    }
+}

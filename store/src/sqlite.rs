@@ -31,7 +31,7 @@ use uuid::Uuid;
 use crate::{
     AppendOutcome, EventStore, ExpectedVersion, GENESIS_HASH, MAX_READ_LIMIT, Metadata, NewEvent,
     ReadFilter, Record, StoreError, StoreResult, StreamVersion, Subscription, VerifyReport,
-    record::chain_hash_with_payload,
+    record::{ChainCheck, StoredId, chain_hash_with_payload, retry_outcome, validate_append},
 };
 
 /// The most events the writer puts in one group-commit transaction (a single larger append is
@@ -111,7 +111,7 @@ fn format_time(time: DateTime<Utc>) -> String {
 
 /// Rounds up to the next microsecond, so that comparing stored (microsecond) times against the
 /// result gives the same answer as comparing against `time` itself.
-fn ceil_to_micros(time: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn ceil_to_micros(time: DateTime<Utc>) -> DateTime<Utc> {
     let truncated = time.trunc_subsecs(6);
     if truncated < time {
         truncated + chrono::Duration::microseconds(1)
@@ -133,6 +133,8 @@ pub struct SqliteStore {
     closed: AtomicBool,
     /// Requests sent to the writer and not yet taken by it (it sizes its batches by this).
     queued: Arc<AtomicUsize>,
+    /// Named locks: one process owns the file, so in-process mutexes are enough.
+    locks: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl SqliteStore {
@@ -179,6 +181,7 @@ impl SqliteStore {
             head,
             closed: AtomicBool::new(false),
             queued,
+            locks: Mutex::new(std::collections::HashMap::new()),
         }))
     }
 
@@ -342,6 +345,21 @@ impl EventStore for SqliteStore {
         }
     }
 
+    async fn lock(&self, name: &str) -> StoreResult<crate::LockGuard> {
+        self.check_open()?;
+        let mutex = self
+            .locks
+            .lock()
+            .map_err(backend)?
+            .entry(name.to_owned())
+            .or_default()
+            .clone();
+        let held = mutex.lock_owned().await;
+        // An in-process lock is never lost: the sender lives as long as the guard.
+        let (never, lost) = watch::channel(false);
+        Ok(crate::LockGuard::new(lost, Box::new((held, never))))
+    }
+
     async fn close(&self) {
         self.closed.store(true, Ordering::Release);
         // Dropping the only long-lived sender lets the writer drain what is queued and stop.
@@ -353,33 +371,6 @@ impl EventStore for SqliteStore {
             let _ = tokio::task::spawn_blocking(move || writer.join()).await;
         }
     }
-}
-
-fn validate_append(stream: &str, events: &[NewEvent]) -> StoreResult<()> {
-    if stream.is_empty() {
-        return Err(StoreError::Invalid("the stream name is empty".into()));
-    }
-    if events.is_empty() {
-        return Err(StoreError::Invalid(
-            "an append needs at least one event".into(),
-        ));
-    }
-    let mut ids = std::collections::HashSet::with_capacity(events.len());
-    for event in events {
-        if !ids.insert(event.id) {
-            return Err(StoreError::Invalid(format!(
-                "event id {} appears twice",
-                event.id
-            )));
-        }
-        if event.event_type.is_empty() {
-            return Err(StoreError::Invalid(format!(
-                "event {} has an empty type",
-                event.id
-            )));
-        }
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,13 +429,6 @@ impl WriteRequest {
             _ => 1,
         }
     }
-}
-
-/// Where a stored event id lives.
-struct StoredId {
-    position: u64,
-    stream: String,
-    version: StreamVersion,
 }
 
 struct Writer {
@@ -792,40 +776,18 @@ impl Writer {
         })
     }
 
-    /// The first id is stored: the append is a retry only if every id is stored, in this
-    /// stream, in this order, one after the other.
+    /// The first id is stored: whether the call is a retry of an earlier append.
     fn duplicate_outcome(
         &self,
         stream: &str,
         ids: &[Uuid],
         first: StoredId,
     ) -> StoreResult<AppendOutcome> {
-        if first.stream != stream {
-            return Err(StoreError::IdempotencyMismatch { id: ids[0] });
+        let mut stored = vec![Some(first)];
+        for id in &ids[1..] {
+            stored.push(self.lookup_id(*id)?);
         }
-        let mut last = (first.position, first.version);
-        for (offset, id) in (1u64..).zip(&ids[1..]) {
-            match self.lookup_id(*id)? {
-                Some(stored)
-                    if stored.stream == stream
-                        && stored.position == first.position + offset
-                        && stored.version == first.version + offset =>
-                {
-                    last = (stored.position, stored.version);
-                }
-                Some(_) => return Err(StoreError::IdempotencyMismatch { id: *id }),
-                // Part of the call is new: it is neither a fresh append nor a retry.
-                None => {
-                    return Err(StoreError::IdempotencyMismatch { id: ids[0] });
-                }
-            }
-        }
-        Ok(AppendOutcome {
-            first_position: first.position,
-            last_position: last.0,
-            stream_version: last.1,
-            duplicate: true,
-        })
+        retry_outcome(stream, ids, &stored)
     }
 }
 
@@ -1010,17 +972,10 @@ fn verify_on(
 ) -> StoreResult<VerifyReport> {
     let from = from.max(1);
     let to = to.map_or(head, |to| to.min(head));
-    let mut report = VerifyReport {
-        from,
-        to,
-        checked: 0,
-        first_bad_position: None,
-        reason: None,
-    };
     if from > to {
-        return Ok(report);
+        return Ok(ChainCheck::new(from, to, String::new()).finish());
     }
-    let mut previous_hash = if from == 1 {
+    let previous_hash = if from == 1 {
         GENESIS_HASH.to_owned()
     } else {
         let stored: Option<String> = conn
@@ -1029,11 +984,7 @@ fn verify_on(
             .map_err(backend)?;
         match stored {
             Some(hash) => hash,
-            None => {
-                report.first_bad_position = Some(from - 1);
-                report.reason = Some(format!("position {} is missing", from - 1));
-                return Ok(report);
-            }
+            None => return Ok(ChainCheck::missing_before(from, to)),
         }
     };
     let mut statement = conn
@@ -1044,47 +995,17 @@ fn verify_on(
     let mut rows = statement
         .query(params![to_i64(from), to_i64(to)])
         .map_err(backend)?;
-    let mut expected_position = from;
-    let fail = |report: &mut VerifyReport, position: u64, reason: String| {
-        report.first_bad_position = Some(position);
-        report.reason = Some(reason);
-    };
+    let mut check = ChainCheck::new(from, to, previous_hash);
     while let Some(row) = rows.next().map_err(backend)? {
-        let record = match record_from_row(row) {
-            Ok(record) => record,
-            Err(error) => {
-                let position = row.get::<_, u64>(0).unwrap_or(expected_position);
-                fail(
-                    &mut report,
-                    position.min(expected_position),
-                    format!("unreadable: {error}"),
-                );
-                return Ok(report);
-            }
+        let going = match record_from_row(row) {
+            Ok(record) => check.check(&record),
+            Err(error) => check.unreadable(row.get::<_, u64>(0).unwrap_or(u64::MAX), &error),
         };
-        if record.position != expected_position {
-            let reason = format!("position {expected_position} is missing");
-            fail(&mut report, expected_position, reason);
-            return Ok(report);
+        if !going {
+            break;
         }
-        let recomputed = record.expected_hash(&previous_hash);
-        if recomputed != record.hash {
-            let reason = format!(
-                "stored hash {} but contents hash to {recomputed}",
-                record.hash
-            );
-            fail(&mut report, record.position, reason);
-            return Ok(report);
-        }
-        previous_hash = recomputed;
-        report.checked += 1;
-        expected_position += 1;
     }
-    if expected_position <= to {
-        let reason = format!("position {expected_position} is missing");
-        fail(&mut report, expected_position, reason);
-    }
-    Ok(report)
+    Ok(check.finish())
 }
 
 // ---------------------------------------------------------------------------------------------

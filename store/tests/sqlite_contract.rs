@@ -80,6 +80,7 @@ store_contract!(
     subscriptions_catch_up_then_follow_live,
     close_finishes_appends_and_ends_subscriptions,
     checkpoints_and_key_values,
+    locks_exclude_each_other,
 );
 
 backend_contract!(verify_finds_tampering, durable_across_reopen);

@@ -169,6 +169,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         builtin_agent: false,
         // Tests run retention on request; an hour is long after any test ends.
         retention_interval_seconds: 3600,
+        database: None,
     };
     tweak(&mut settings);
     let server = server::start(&settings).await.expect("the server starts");

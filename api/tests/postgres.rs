@@ -1,0 +1,68 @@
+//! The whole server on the PostgreSQL event log: the workflow, a restart, and the auditor's
+//! chain — the same behaviour as on SQLite. Needs `CONVEYOR_TEST_DATABASE_URL` (`.ci/run`
+//! sets it); each test runs in a schema of its own.
+
+#[expect(dead_code, reason = "each test binary uses part of the shared harness")]
+mod support;
+
+use support::{commit, spawn_app_with};
+
+/// A fresh schema in the test database, as a URL that selects it.
+async fn fresh_schema() -> String {
+    let base = std::env::var("CONVEYOR_TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "the PostgreSQL tests need a database: set CONVEYOR_TEST_DATABASE_URL, e.g. \
+             CONVEYOR_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test; .ci/run sets it"
+        )
+    });
+    let schema = format!("conveyor_api_{}", uuid::Uuid::new_v4().simple());
+    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|error| panic!("connecting to {base}: {error}"));
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options=-csearch_path%3D{schema}")
+}
+
+#[actix_web::test]
+async fn the_workflow_runs_on_postgres_and_survives_a_restart() {
+    let url = fresh_schema().await;
+    let mut app = spawn_app_with(|settings| settings.database = Some(url)).await;
+    app.seed().await;
+    let (release, _) = app.build_release(&commit("on-postgres"), "1.0.1").await;
+    app.run_deployment("dev").await;
+    let staging = app.promote(&release, "staging").await.expect(201);
+    assert_eq!(staging["status"], "queued");
+    let events_before = app.all_events().await;
+    assert!(
+        !app.data_dir()
+            .join(conveyor_api::server::EVENT_LOG_FILE_NAME)
+            .exists(),
+        "the log is in PostgreSQL, not in the data directory"
+    );
+
+    app.restart().await;
+    assert_eq!(app.all_events().await, events_before);
+    app.run_deployment("staging").await;
+    let verify = app
+        .get("/api/v1/events/verify", &app.auditor())
+        .await
+        .expect(200);
+    assert_eq!(verify["first_bad_position"], serde_json::Value::Null, "{verify}");
+    assert_eq!(verify["checked"], app.head().await);
+    let positions: Vec<u64> = app
+        .all_events()
+        .await
+        .iter()
+        .map(|e| e["position"].as_u64().unwrap())
+        .collect();
+    assert_eq!(positions, (1..=positions.len() as u64).collect::<Vec<_>>());
+    let ready = app
+        .send(reqwest::Method::GET, "/readyz", None, None, &[])
+        .await;
+    assert_eq!(ready.status.as_u16(), 200);
+}
