@@ -52,7 +52,11 @@ async fn the_workflow_runs_on_postgres_and_survives_a_restart() {
         .get("/api/v1/events/verify", &app.auditor())
         .await
         .expect(200);
-    assert_eq!(verify["first_bad_position"], serde_json::Value::Null, "{verify}");
+    assert_eq!(
+        verify["first_bad_position"],
+        serde_json::Value::Null,
+        "{verify}"
+    );
     assert_eq!(verify["checked"], app.head().await);
     let positions: Vec<u64> = app
         .all_events()

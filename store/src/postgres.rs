@@ -87,10 +87,6 @@ const POOL_SIZE: usize = 16;
 const SELECT_RECORD: &str = "SELECT position, stream, version, id, event_type, schema_version, \
     payload, actor, correlation_id, causation_id, request_id, recorded_at, hash FROM events";
 
-const INSERT_EVENT: &str = "INSERT INTO events (position, stream, version, id, event_type, \
-    schema_version, payload, actor, correlation_id, causation_id, request_id, recorded_at, hash) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-
 fn backend(error: impl std::error::Error) -> StoreError {
     // tokio-postgres says only "db error" at the top; the server's message is the source.
     let mut text = error.to_string();
@@ -256,9 +252,14 @@ impl PostgresStore {
             let result: StoreResult<AppendOutcome> = async {
                 let tx = client.transaction().await.map_err(backend)?;
                 let mut head = Head::lock(&tx).await?;
-                let events = events.into_iter().map(PreparedEvent::new).collect();
+                head.recorded_at = Utc::now().trunc_subsecs(6).max(head.recorded_at);
+                let mut context =
+                    BatchContext::load(&tx, std::iter::once((stream.as_str(), &events[..])))
+                        .await?;
+                let mut rows = Vec::new();
                 let outcome =
-                    append_in(&tx, &mut head, &stream, ExpectedVersion::Any, events).await?;
+                    context.plan(&mut head, &stream, ExpectedVersion::Any, &events, &mut rows)?;
+                insert_rows(&tx, &rows).await?;
                 head.save(&tx, &channel).await?;
                 let _ = started_tx.send(());
                 let _ = commit_rx.await;
@@ -443,21 +444,6 @@ fn raise(seen: &mut u64, position: u64) -> bool {
 // ---------------------------------------------------------------------------------------------
 // The writer.
 
-/// An event with the text columns that do not depend on its place in the log.
-struct PreparedEvent {
-    event: NewEvent,
-    payload_text: String,
-}
-
-impl PreparedEvent {
-    fn new(event: NewEvent) -> PreparedEvent {
-        PreparedEvent {
-            payload_text: event.payload.to_string(),
-            event,
-        }
-    }
-}
-
 enum WriteOp {
     Append {
         stream: String,
@@ -527,14 +513,14 @@ impl Head {
     /// Stores the head and notifies the channel (delivered when the transaction commits).
     async fn save(&self, tx: &impl GenericClient, channel: &str) -> StoreResult<()> {
         tx.execute(
-            "UPDATE log_head SET position = $1, hash = $2, recorded_at = $3",
-            &[&to_i64(self.position), &self.hash, &self.recorded_at],
-        )
-        .await
-        .map_err(backend)?;
-        tx.execute(
-            "SELECT pg_notify($1, $2)",
-            &[&channel, &self.position.to_string()],
+            "WITH saved AS (UPDATE log_head SET position = $1, hash = $2, recorded_at = $3 \
+             RETURNING position) SELECT pg_notify($4, position::text) FROM saved",
+            &[
+                &to_i64(self.position),
+                &self.hash,
+                &self.recorded_at,
+                &channel,
+            ],
         )
         .await
         .map_err(backend)?;
@@ -596,56 +582,52 @@ impl Writer {
     }
 
     /// Runs every request of the batch in one transaction; answers per request and the head.
+    /// Appends are decided in memory from two queries for the whole batch (the head lock keeps
+    /// anything else from changing meanwhile) and inserted in one statement.
     async fn commit(
         &self,
         batch: &[WriteRequest],
     ) -> Result<(Vec<StoreResult<WriteOutput>>, u64), BatchError> {
         let mut client = self.pool.get().await.map_err(BatchError::pool)?;
-        let mut tx = client.transaction().await.map_err(BatchError::from)?;
+        let tx = client.transaction().await.map_err(BatchError::from)?;
         let mut head = Head::lock(&tx).await.map_err(BatchError::store)?;
         // Recorded-at never goes backwards, whichever node's clock is behind.
         head.recorded_at = Utc::now().trunc_subsecs(6).max(head.recorded_at);
         let before = head.position;
+        let appends = batch.iter().filter_map(|request| match &request.op {
+            WriteOp::Append { stream, events, .. } => Some((stream.as_str(), events.as_slice())),
+            _ => None,
+        });
+        let mut context = BatchContext::load(&tx, appends)
+            .await
+            .map_err(BatchError::store)?;
+        let mut rows = Vec::new();
         let mut results = Vec::with_capacity(batch.len());
         for request in batch {
-            let savepoint = tx.savepoint("request").await.map_err(BatchError::from)?;
-            let mut attempt = head.clone();
-            let result = match &request.op {
+            results.push(match &request.op {
                 WriteOp::Append {
                     stream,
                     expected,
                     events,
-                } => {
-                    let prepared = events.iter().cloned().map(PreparedEvent::new).collect();
-                    append_in(&savepoint, &mut attempt, stream, *expected, prepared)
-                        .await
-                        .map(WriteOutput::Appended)
-                }
-                WriteOp::SaveCheckpoint { name, position } => savepoint
-                    .execute(
+                } => context
+                    .plan(&mut head, stream, *expected, events, &mut rows)
+                    .map(WriteOutput::Appended),
+                WriteOp::SaveCheckpoint { name, position } => {
+                    tx.execute(
                         "INSERT INTO checkpoints (name, position) VALUES ($1, $2) \
                          ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
                         &[name, &to_i64(*position)],
                     )
                     .await
-                    .map(|_| WriteOutput::Saved)
-                    .map_err(backend),
-                WriteOp::KvPutIfAbsent { key, value } => {
-                    kv_put_if_absent(&savepoint, key, value).await
+                    .map_err(BatchError::from)?;
+                    Ok(WriteOutput::Saved)
                 }
-            };
-            match result {
-                Ok(output) => {
-                    savepoint.commit().await.map_err(BatchError::from)?;
-                    head = attempt;
-                    results.push(Ok(output));
-                }
-                Err(error) => {
-                    savepoint.rollback().await.map_err(BatchError::from)?;
-                    results.push(Err(error));
-                }
-            }
+                WriteOp::KvPutIfAbsent { key, value } => Ok(kv_put_if_absent(&tx, key, value)
+                    .await
+                    .map_err(BatchError::store)?),
+            });
         }
+        insert_rows(&tx, &rows).await.map_err(BatchError::store)?;
         if head.position != before {
             head.save(&tx, &self.channel)
                 .await
@@ -716,107 +698,203 @@ async fn stream_version_on(client: &impl GenericClient, stream: &str) -> StoreRe
     Ok(to_u64(row.get(0)))
 }
 
-async fn lookup_ids(
-    client: &impl GenericClient,
-    ids: &[Uuid],
-) -> StoreResult<Vec<Option<StoredId>>> {
-    let rows = client
-        .query(
-            "SELECT id, position, stream, version FROM events WHERE id = ANY($1)",
-            &[&ids],
-        )
-        .await
-        .map_err(backend)?;
-    let mut found = std::collections::HashMap::with_capacity(rows.len());
-    for row in rows {
-        let id: Uuid = row.get(0);
-        found.insert(
-            id,
-            StoredId {
-                position: to_u64(row.get(1)),
-                stream: row.get(2),
-                version: to_u64(row.get(3)),
-            },
-        );
-    }
-    Ok(ids.iter().map(|id| found.remove(id)).collect())
+/// What the batch needs to know of the log before it decides: the current version of each
+/// stream it appends to, and where each of its event ids is already stored.
+#[derive(Default)]
+struct BatchContext {
+    versions: std::collections::HashMap<String, u64>,
+    stored: std::collections::HashMap<Uuid, StoredId>,
 }
 
-/// Appends inside a transaction that holds the head lock; `head` advances with each event.
-async fn append_in(
-    tx: &impl GenericClient,
-    head: &mut Head,
-    stream: &str,
-    expected: ExpectedVersion,
-    events: Vec<PreparedEvent>,
-) -> StoreResult<AppendOutcome> {
-    let ids: Vec<Uuid> = events.iter().map(|prepared| prepared.event.id).collect();
-    let current = stream_version_on(tx, stream).await?;
-    let matches = match expected {
-        ExpectedVersion::Any => true,
-        ExpectedVersion::NoStream => current == 0,
-        ExpectedVersion::Exact(version) => current == version,
-    };
-    let stored = lookup_ids(tx, &ids).await?;
-    match stored.iter().position(Option::is_some) {
-        // The first id is stored: a retry, or a mismatch.
-        Some(0) => return retry_outcome(stream, &ids, &stored),
-        // A later id is stored and the first is not: neither new nor a retry.
-        Some(later) => return Err(StoreError::IdempotencyMismatch { id: ids[later] }),
-        None => {}
+impl BatchContext {
+    /// Two queries for the whole batch, under the head lock (so nothing changes meanwhile).
+    async fn load<'a>(
+        tx: &impl GenericClient,
+        appends: impl Iterator<Item = (&'a str, &'a [NewEvent])>,
+    ) -> StoreResult<BatchContext> {
+        let mut streams = Vec::new();
+        let mut ids = Vec::new();
+        for (stream, events) in appends {
+            streams.push(stream.to_owned());
+            ids.extend(events.iter().map(|event| event.id));
+        }
+        let mut context = BatchContext::default();
+        if streams.is_empty() {
+            return Ok(context);
+        }
+        // Both queries go out at once (the connection pipelines them).
+        let stream_params: [&(dyn ToSql + Sync); 1] = [&streams];
+        let id_params: [&(dyn ToSql + Sync); 1] = [&ids];
+        let (versions, stored) = tokio::try_join!(
+            tx.query(
+                "SELECT stream, MAX(version) FROM events WHERE stream = ANY($1) GROUP BY stream",
+                &stream_params,
+            ),
+            tx.query(
+                "SELECT id, position, stream, version FROM events WHERE id = ANY($1)",
+                &id_params,
+            ),
+        )
+        .map_err(backend)?;
+        for row in versions {
+            context.versions.insert(row.get(0), to_u64(row.get(1)));
+        }
+        for row in stored {
+            context.stored.insert(
+                row.get(0),
+                StoredId {
+                    position: to_u64(row.get(1)),
+                    stream: row.get(2),
+                    version: to_u64(row.get(3)),
+                },
+            );
+        }
+        Ok(context)
     }
-    if !matches {
-        return Err(StoreError::Conflict {
-            stream: stream.to_owned(),
-            expected,
-            actual: current,
-        });
-    }
-    let insert = tx.prepare_cached(INSERT_EVENT).await.map_err(backend)?;
-    let first_position = head.position + 1;
-    let mut version = current;
-    for prepared in events {
-        let event = prepared.event;
-        version += 1;
-        let record = Record {
-            position: head.position + 1,
-            stream: stream.to_owned(),
-            version,
-            id: event.id,
-            event_type: event.event_type,
-            schema_version: event.schema_version,
-            payload: serde_json::Value::Null,
-            metadata: event.metadata,
-            recorded_at: head.recorded_at,
-            hash: String::new(),
+
+    /// Decides one append in memory — a retry, a mismatch, a conflict, or new rows for
+    /// `rows` — advancing `head` and remembering what it wrote for later requests of the batch.
+    fn plan(
+        &mut self,
+        head: &mut Head,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+        rows: &mut Vec<Row13>,
+    ) -> StoreResult<AppendOutcome> {
+        let ids: Vec<Uuid> = events.iter().map(|event| event.id).collect();
+        let stored: Vec<Option<StoredId>> =
+            ids.iter().map(|id| self.stored.get(id).cloned()).collect();
+        match stored.iter().position(Option::is_some) {
+            // The first id is stored: a retry, or a mismatch.
+            Some(0) => return retry_outcome(stream, &ids, &stored),
+            // A later id is stored and the first is not: neither new nor a retry.
+            Some(later) => return Err(StoreError::IdempotencyMismatch { id: ids[later] }),
+            None => {}
+        }
+        let current = self.versions.get(stream).copied().unwrap_or(0);
+        let matches = match expected {
+            ExpectedVersion::Any => true,
+            ExpectedVersion::NoStream => current == 0,
+            ExpectedVersion::Exact(version) => current == version,
         };
-        let hash = chain_hash_with_payload(&head.hash, &record, &prepared.payload_text);
-        let schema_version = i32::try_from(record.schema_version).unwrap_or(i32::MAX);
-        let params: [&(dyn ToSql + Sync); 13] = [
-            &to_i64(record.position),
-            &record.stream,
-            &to_i64(record.version),
-            &record.id,
-            &record.event_type,
-            &schema_version,
-            &prepared.payload_text,
-            &record.metadata.actor,
-            &record.metadata.correlation_id,
-            &record.metadata.causation_id,
-            &record.metadata.request_id,
-            &record.recorded_at,
-            &hash,
-        ];
-        tx.execute(&insert, &params).await.map_err(backend)?;
-        head.position = record.position;
-        head.hash = hash;
+        if !matches {
+            return Err(StoreError::Conflict {
+                stream: stream.to_owned(),
+                expected,
+                actual: current,
+            });
+        }
+        let first_position = head.position + 1;
+        let mut version = current;
+        for event in events {
+            version += 1;
+            let payload_text = event.payload.to_string();
+            let record = Record {
+                position: head.position + 1,
+                stream: stream.to_owned(),
+                version,
+                id: event.id,
+                event_type: event.event_type.clone(),
+                schema_version: event.schema_version,
+                payload: serde_json::Value::Null,
+                metadata: event.metadata.clone(),
+                recorded_at: head.recorded_at,
+                hash: String::new(),
+            };
+            let hash = chain_hash_with_payload(&head.hash, &record, &payload_text);
+            self.stored.insert(
+                record.id,
+                StoredId {
+                    position: record.position,
+                    stream: stream.to_owned(),
+                    version,
+                },
+            );
+            head.position = record.position;
+            head.hash = hash.clone();
+            rows.push(Row13 {
+                record,
+                payload_text,
+                hash,
+            });
+        }
+        self.versions.insert(stream.to_owned(), version);
+        Ok(AppendOutcome {
+            first_position,
+            last_position: head.position,
+            stream_version: version,
+            duplicate: false,
+        })
     }
-    Ok(AppendOutcome {
-        first_position,
-        last_position: head.position,
-        stream_version: version,
-        duplicate: false,
-    })
+}
+
+/// One row to insert: the record (payload kept as text) and its hash.
+struct Row13 {
+    record: Record,
+    payload_text: String,
+    hash: String,
+}
+
+/// Inserts every planned row of a batch in one statement.
+async fn insert_rows(tx: &impl GenericClient, rows: &[Row13]) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let column = |f: &dyn Fn(&Row13) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
+    let positions = column(&|r| to_i64(r.record.position));
+    let versions = column(&|r| to_i64(r.record.version));
+    let streams: Vec<&str> = rows.iter().map(|r| r.record.stream.as_str()).collect();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.record.id).collect();
+    let types: Vec<&str> = rows.iter().map(|r| r.record.event_type.as_str()).collect();
+    let schema_versions: Vec<i32> = rows
+        .iter()
+        .map(|r| i32::try_from(r.record.schema_version).unwrap_or(i32::MAX))
+        .collect();
+    let payloads: Vec<&str> = rows.iter().map(|r| r.payload_text.as_str()).collect();
+    let actors: Vec<&str> = rows
+        .iter()
+        .map(|r| r.record.metadata.actor.as_str())
+        .collect();
+    let correlations: Vec<Uuid> = rows
+        .iter()
+        .map(|r| r.record.metadata.correlation_id)
+        .collect();
+    let causations: Vec<Option<Uuid>> = rows
+        .iter()
+        .map(|r| r.record.metadata.causation_id)
+        .collect();
+    let requests: Vec<Option<&str>> = rows
+        .iter()
+        .map(|r| r.record.metadata.request_id.as_deref())
+        .collect();
+    let times: Vec<DateTime<Utc>> = rows.iter().map(|r| r.record.recorded_at).collect();
+    let hashes: Vec<&str> = rows.iter().map(|r| r.hash.as_str()).collect();
+    tx.execute(
+        "INSERT INTO events (position, stream, version, id, event_type, schema_version, \
+         payload, actor, correlation_id, causation_id, request_id, recorded_at, hash) \
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], \
+         $6::int[], $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::text[], \
+         $12::timestamptz[], $13::text[])",
+        &[
+            &positions,
+            &streams,
+            &versions,
+            &ids,
+            &types,
+            &schema_versions,
+            &payloads,
+            &actors,
+            &correlations,
+            &causations,
+            &requests,
+            &times,
+            &hashes,
+        ],
+    )
+    .await
+    .map_err(backend)?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
