@@ -354,7 +354,7 @@ fn three_nodes_on_one_database_agree_under_two_thousand_concurrent_operations() 
         .map(|worker| {
             let cluster = cluster.clone();
             std::thread::spawn(move || {
-                let mut dice = Dice(0x9E37_79B9_7F4A_7C15 ^ (worker + 1) * 0x2545_F491);
+                let mut dice = Dice(0x9E37_79B9_7F4A_7C15 ^ ((worker + 1) * 0x2545_F491));
                 let agent = format!("agent-{worker}");
                 while cluster.writes.load(Ordering::Relaxed) < OPERATIONS {
                     match dice.roll(100) {
