@@ -104,7 +104,7 @@ impl Cluster {
             "ref": "refs/heads/main",
             "commit": format!("{n:040x}"),
         });
-        let node = dice.roll(3) as usize;
+        let node = dice.roll(self.nodes.len() as u64) as usize;
         let (status, answer) = self.on(node, "POST", "/pushes", &self.admin, Some(&body));
         assert_eq!(status, 202, "push: {answer}");
     }
@@ -112,7 +112,7 @@ impl Cluster {
     /// Leases a job on some node and runs it to success, each report to a random node.
     /// Returns whether there was a job.
     fn work(&self, dice: &mut Dice, agent: &str) -> bool {
-        let node = dice.roll(3) as usize;
+        let node = dice.roll(self.nodes.len() as u64) as usize;
         let (status, job) = self.on(
             node,
             "POST",
@@ -128,7 +128,7 @@ impl Cluster {
         let lease = job["lease"]["lease_id"].clone();
         let mut report = |what: &str, mut body: Value| {
             body["lease_id"] = lease.clone();
-            let node = dice.roll(3) as usize;
+            let node = dice.roll(self.nodes.len() as u64) as usize;
             let (status, answer) = self.on(
                 node,
                 "POST",
@@ -154,7 +154,7 @@ impl Cluster {
     /// Promotes a release that succeeded in dev onward (staging, then production); several
     /// workers may pick the same release at once.
     fn promote(&self, dice: &mut Dice) {
-        let node = dice.roll(3) as usize;
+        let node = dice.roll(self.nodes.len() as u64) as usize;
         let (_, page) = self.on(node, "GET", "/releases?limit=100", &self.admin, None);
         let releases: Vec<&Value> = page["items"]
             .as_array()
@@ -178,7 +178,7 @@ impl Cluster {
             return;
         };
         let id = release["id"].as_str().expect("an id");
-        let node = dice.roll(3) as usize;
+        let node = dice.roll(self.nodes.len() as u64) as usize;
         let (status, answer) = self.on(
             node,
             "POST",
@@ -193,12 +193,12 @@ impl Cluster {
     /// Both approvers race to approve what waits; one of them wins each deployment.
     fn approve(&self, dice: &mut Dice) -> usize {
         let approver = &self.approvers[dice.roll(2) as usize];
-        let node = dice.roll(3) as usize;
+        let node = dice.roll(self.nodes.len() as u64) as usize;
         let (_, pending) = self.on(node, "GET", "/approvals?pending=true", approver, None);
         let mut approved = 0;
         for deployment in pending["items"].as_array().into_iter().flatten() {
             let id = deployment["id"].as_str().expect("an id");
-            let node = dice.roll(3) as usize;
+            let node = dice.roll(self.nodes.len() as u64) as usize;
             let (status, answer) = self.on(
                 node,
                 "POST",
@@ -261,8 +261,9 @@ impl Cluster {
     }
 }
 
-#[test]
-fn three_nodes_on_one_database_agree_under_two_thousand_concurrent_operations() {
+/// Starts three nodes on a fresh schema and one shared data directory, with environments dev,
+/// staging and production (one approval) and the `shop` project.
+fn start_cluster() -> (Vec<ServerProcess>, Arc<Cluster>, tempfile::TempDir) {
     let database = fresh_postgres_schema().expect("a PostgreSQL schema for the test");
     let data = tempfile::tempdir().unwrap();
     let admin = mint_token(data.path(), "ops", "admin read push release deploy:*").unwrap();
@@ -324,6 +325,12 @@ fn three_nodes_on_one_database_agree_under_two_thousand_concurrent_operations() 
         std::thread::sleep(Duration::from_millis(50));
     }
 
+    (servers, cluster, data)
+}
+
+#[test]
+fn three_nodes_on_one_database_agree_under_two_thousand_concurrent_operations() {
+    let (_servers, cluster, _data) = start_cluster();
     // An idempotent retry sent to another node answers the first answer.
     let retry = json!({
         "repository": "https://git.example.com/shop.git",
@@ -522,4 +529,88 @@ fn three_nodes_on_one_database_agree_under_two_thousand_concurrent_operations() 
          {deployments} deployments",
         cluster.operations.load(Ordering::Relaxed)
     );
+}
+
+/// The node that leads dies with `kill -9`: another takes the lock and the workflow goes on,
+/// every reaction still happening exactly once.
+#[test]
+fn the_workflow_goes_on_when_the_leading_node_dies() {
+    let (mut servers, cluster, _data) = start_cluster();
+    let mut dice = Dice(11);
+    let push = |node: usize, n: u64| {
+        let body = json!({
+            "repository": "https://git.example.com/shop.git",
+            "ref": "refs/heads/main",
+            "commit": format!("{:040x}", 0xdead_0000 + n),
+        });
+        let (status, answer) = cluster.on(node, "POST", "/pushes", &cluster.admin, Some(&body));
+        assert_eq!(status, 202, "{answer}");
+        answer["builds"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(push(0, 1), 1);
+    assert!(cluster.work(&mut dice, "agent-1"));
+    // Find the leader by its metric and kill it.
+    let leads = |url: &str| {
+        let output = Command::new("curl")
+            .args(["-sS", &format!("{url}/metrics")])
+            .output()
+            .expect("curl runs");
+        String::from_utf8_lossy(&output.stdout).contains("\nconveyor_leader 1")
+    };
+    let leaders: Vec<usize> = (0..3).filter(|n| leads(&cluster.nodes[*n])).collect();
+    assert_eq!(leaders.len(), 1, "exactly one node leads");
+    let leader = leaders[0];
+    servers.remove(leader).kill_hard().unwrap();
+    let mut nodes = cluster.nodes.clone();
+    nodes.remove(leader);
+    let survivors = Cluster {
+        nodes,
+        admin: cluster.admin.clone(),
+        agent: cluster.agent.clone(),
+        approvers: cluster.approvers.clone(),
+        auditor: cluster.auditor.clone(),
+        operations: AtomicU64::new(0),
+        writes: AtomicU64::new(0),
+        pushes: AtomicU64::new(0),
+    };
+    let push_to_survivor = |n: u64| {
+        let body = json!({
+            "repository": "https://git.example.com/shop.git",
+            "ref": "refs/heads/main",
+            "commit": format!("{:040x}", 0xbeef_0000 + n),
+        });
+        let (status, answer) = survivors.on(0, "POST", "/pushes", &survivors.admin, Some(&body));
+        assert_eq!(status, 202, "{answer}");
+        answer["builds"].as_array().map_or(0, Vec::len)
+    };
+    // A surviving node took the lead: the push is turned into a build by it.
+    assert_eq!(
+        push_to_survivor(1),
+        1,
+        "no node reacted after the leader died"
+    );
+    let mut dice = Dice(13);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while survivors.unfinished(0) > 0 {
+        survivors.work(&mut dice, "agent-2");
+        assert!(
+            Instant::now() < deadline,
+            "the survivors did not finish the work"
+        );
+    }
+    let events = survivors.events(0);
+    let count = |ty: &str| events.iter().filter(|e| e["type"] == ty).count();
+    assert_eq!(count("PushReceived"), 2);
+    assert_eq!(count("BuildQueued"), 2, "one build per push");
+    assert_eq!(count("ReleaseCreated"), 2, "one release per build");
+    assert_eq!(
+        count("DeploymentSucceeded"),
+        2,
+        "each release deployed to dev once"
+    );
+    for node in 0..2 {
+        let (_, report) = survivors.on(node, "GET", "/events/verify", &survivors.auditor, None);
+        assert_eq!(report["first_bad_position"], Value::Null, "{report}");
+        assert_eq!(report["checked"], events.len());
+    }
 }

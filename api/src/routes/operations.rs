@@ -60,6 +60,12 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             kind: MetricKind::Gauge,
             value: head.saturating_sub(reacted) as f64,
         },
+        ExtraMetric {
+            name: "conveyor_leader",
+            help: "1 on the node that runs the workflow (holds the process-manager lock), else 0.",
+            kind: MetricKind::Gauge,
+            value: if state.engine.is_leader() { 1.0 } else { 0.0 },
+        },
     ];
     HttpResponse::Ok()
         .content_type(CONTENT_TYPE)
