@@ -256,3 +256,50 @@ async fn several_nodes_share_one_gapless_chain() {
     }
     backend.drop_schema().await;
 }
+
+/// The database drops every connection of the store (a restart or a network cut): the next
+/// appends succeed after the store reconnects, subscriptions go on, and nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lost_connections_are_retried() {
+    let backend = PostgresBackend::new().await;
+    let marked = format!("{}&application_name={}", backend.url, backend.schema);
+    let store = PostgresStore::open(&marked).await.unwrap();
+    let mut subscription = store.subscribe(0).await.unwrap();
+    store
+        .append("s", ExpectedVersion::Any, vec![new_event("Before", "a")])
+        .await
+        .unwrap();
+
+    let (client, connection) = tokio_postgres::connect(&database_url(), NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let killed = client
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            &[&backend.schema],
+        )
+        .await
+        .unwrap();
+    assert!(!killed.is_empty(), "the store's connections were found");
+
+    for n in 0..3 {
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(30),
+            store.append("s", ExpectedVersion::Any, vec![new_event("After", "a")]),
+        )
+        .await
+        .expect("the append finishes")
+        .unwrap_or_else(|error| panic!("append {n} after the cut: {error}"));
+        assert_eq!(outcome.first_position, 2 + n);
+    }
+    for expected in 1..=4 {
+        let record = tokio::time::timeout(Duration::from_secs(30), subscription.next())
+            .await
+            .expect("delivered")
+            .unwrap();
+        assert_eq!(record.position, expected);
+    }
+    store.close().await;
+    backend.drop_schema().await;
+}
