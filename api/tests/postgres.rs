@@ -9,23 +9,9 @@ use support::{commit, spawn_app_with};
 
 /// A fresh schema in the test database, as a URL that selects it.
 async fn fresh_schema() -> String {
-    let base = std::env::var("CONVEYOR_TEST_DATABASE_URL").unwrap_or_else(|_| {
-        panic!(
-            "the PostgreSQL tests need a database: set CONVEYOR_TEST_DATABASE_URL, e.g. \
-             CONVEYOR_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test; .ci/run sets it"
-        )
-    });
-    let schema = format!("conveyor_api_{}", uuid::Uuid::new_v4().simple());
-    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+    conveyor_store::contract::fresh_postgres_schema("conveyor_api")
         .await
-        .unwrap_or_else(|error| panic!("connecting to {base}: {error}"));
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .unwrap();
-    let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}options=-csearch_path%3D{schema}")
+        .1
 }
 
 #[actix_web::test]

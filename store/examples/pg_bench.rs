@@ -14,6 +14,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{SubsecRound, Utc};
+use conveyor_store::contract::{drop_postgres_schema, fresh_postgres_schema};
 use conveyor_store::postgres::PostgresStore;
 use conveyor_store::{EventStore, ExpectedVersion, GENESIS_HASH, Metadata, NewEvent, Record};
 use tokio_postgres::NoTls;
@@ -39,34 +40,9 @@ fn new_event(n: u64) -> NewEvent {
     }
 }
 
-/// A fresh schema: its name and a URL that selects it.
-async fn fresh_schema(base: &str) -> (String, String) {
-    let schema = format!("conveyor_bench_{}", Uuid::new_v4().simple());
-    let (client, connection) = tokio_postgres::connect(base, NoTls).await.expect("connect");
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .expect("create schema");
-    let separator = if base.contains('?') { '&' } else { '?' };
-    (
-        schema.clone(),
-        format!("{base}{separator}options=-csearch_path%3D{schema}"),
-    )
-}
-
-async fn drop_schema(base: &str, schema: &str) {
-    let (client, connection) = tokio_postgres::connect(base, NoTls).await.expect("connect");
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .await
-        .expect("drop schema");
-}
-
 /// `appenders` concurrent callers spread over `nodes` stores append `count` single events.
-async fn run_store(base: &str, nodes: usize, appenders: u64, count: u64) -> Duration {
-    let (schema, url) = fresh_schema(base).await;
+async fn run_store(nodes: usize, appenders: u64, count: u64) -> Duration {
+    let (schema, url) = fresh_postgres_schema("conveyor_bench").await;
     let mut stores = Vec::new();
     for _ in 0..nodes {
         stores.push(PostgresStore::open(&url).await.expect("open"));
@@ -99,13 +75,13 @@ async fn run_store(base: &str, nodes: usize, appenders: u64, count: u64) -> Dura
     for store in stores {
         store.close().await;
     }
-    drop_schema(base, &schema).await;
+    drop_postgres_schema(&schema).await;
     elapsed
 }
 
 /// The same rows inserted directly, `per_transaction` rows per transaction.
-async fn run_ceiling(base: &str, per_transaction: u64, count: u64) -> Duration {
-    let (schema, url) = fresh_schema(base).await;
+async fn run_ceiling(per_transaction: u64, count: u64) -> Duration {
+    let (schema, url) = fresh_postgres_schema("conveyor_bench").await;
     // The store creates the table; the ceiling writes to it without the store.
     PostgresStore::open(&url).await.expect("open").close().await;
     let (mut client, connection) = tokio_postgres::connect(&url, NoTls).await.expect("connect");
@@ -182,7 +158,7 @@ async fn run_ceiling(base: &str, per_transaction: u64, count: u64) -> Duration {
     }
     let elapsed = started.elapsed();
     drop(client);
-    drop_schema(base, &schema).await;
+    drop_postgres_schema(&schema).await;
     elapsed
 }
 
@@ -192,10 +168,8 @@ fn rate(count: u64, elapsed: Duration) -> f64 {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let base = std::env::var("CONVEYOR_TEST_DATABASE_URL").expect(
-        "set CONVEYOR_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (the bench \
-         creates and drops its own schemas there)",
-    );
+    // Fails early, saying how to provide a database, when none is configured.
+    conveyor_store::contract::postgres_test_url();
     let args: Vec<String> = std::env::args().collect();
     let count: u64 = args
         .iter()
@@ -212,8 +186,8 @@ async fn main() {
     ] {
         // A single appender is slow per event: fewer events keep the case short.
         let events = if appenders == 1 { count / 8 } else { count };
-        let ours = rate(events, run_store(&base, nodes, appenders, events).await);
-        let ceiling = rate(events, run_ceiling(&base, appenders, events).await);
+        let ours = rate(events, run_store(nodes, appenders, events).await);
+        let ceiling = rate(events, run_ceiling(appenders, events).await);
         println!(
             "| {label} | {ours:.0} | {ceiling:.0} | {:.2} |",
             ours / ceiling

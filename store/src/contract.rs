@@ -30,6 +30,51 @@ pub trait ContractBackend: Send + Sync {
     async fn overwrite_payload(&self, position: u64, payload_json: &str);
     /// Deletes the record at `position`, bypassing the store.
     async fn delete_record(&self, position: u64);
+    /// Removes what the backend made for the test (a schema, say); files go with their
+    /// temporary directory.
+    async fn clean_up(&self) {}
+}
+
+/// Declares every contract test for a backend: `contract_tests!(MyBackend::new().await)`,
+/// where the expression (evaluated inside each async test) makes a fresh [`ContractBackend`].
+#[macro_export]
+macro_rules! contract_tests {
+    ($backend:expr) => {
+        $crate::contract_tests!(@store $backend;
+            positions_are_gapless_and_ordered_across_streams,
+            expected_version_semantics,
+            racing_exact_appends_on_one_stream,
+            concurrent_appends_share_commits,
+            reappending_stored_ids_is_idempotent,
+            invalid_appends_are_refused,
+            read_all_filters,
+            subscriptions_catch_up_then_follow_live,
+            close_finishes_appends_and_ends_subscriptions,
+            checkpoints_and_key_values,
+            locks_exclude_each_other
+        );
+        $crate::contract_tests!(@backend $backend; verify_finds_tampering, durable_across_reopen);
+    };
+    (@store $backend:expr; $($name:ident),*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $name() {
+            use $crate::contract::ContractBackend as _;
+            let backend = $backend;
+            let store = backend.open().await;
+            $crate::contract::$name(store.clone()).await;
+            store.close().await;
+            backend.clean_up().await;
+        }
+    )*};
+    (@backend $backend:expr; $($name:ident),*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $name() {
+            use $crate::contract::ContractBackend as _;
+            let backend = $backend;
+            $crate::contract::$name(&backend).await;
+            backend.clean_up().await;
+        }
+    )*};
 }
 
 /// Awaits `future`, failing the test if it takes longer than [`STEP_DEADLINE`].
@@ -812,4 +857,47 @@ pub async fn locks_exclude_each_other(store: Arc<dyn EventStore>) {
         .unwrap();
     assert!(!second.is_lost());
     drop(other);
+}
+
+/// The PostgreSQL database the tests use (`CONVEYOR_TEST_DATABASE_URL`, which `.ci/run` sets);
+/// without it, a failure that says how to provide one.
+pub fn postgres_test_url() -> String {
+    std::env::var("CONVEYOR_TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "the PostgreSQL tests need a database: set CONVEYOR_TEST_DATABASE_URL, e.g. \
+             CONVEYOR_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (each test \
+             creates a schema of its own there); .ci/run sets it"
+        )
+    })
+}
+
+/// Creates a fresh schema named `<prefix>_<random>` in the test database; returns its name and
+/// a URL whose connections use it.
+pub async fn fresh_postgres_schema(prefix: &str) -> (String, String) {
+    let base = postgres_test_url();
+    let schema = format!("{prefix}_{}", Uuid::new_v4().simple());
+    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|error| panic!("connecting to {base}: {error}"));
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap_or_else(|error| panic!("creating schema {schema}: {error}"));
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
+    (schema, url)
+}
+
+/// Drops a schema [`fresh_postgres_schema`] made.
+pub async fn drop_postgres_schema(schema: &str) {
+    let base = postgres_test_url();
+    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|error| panic!("connecting to {base}: {error}"));
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap_or_else(|error| panic!("dropping schema {schema}: {error}"));
 }

@@ -8,6 +8,7 @@ pub mod contract;
 pub mod postgres;
 mod record;
 pub mod sqlite;
+mod writes;
 
 pub use record::{
     AppendOutcome, ExpectedVersion, GENESIS_HASH, Metadata, NewEvent, ReadFilter, Record,

@@ -35,6 +35,7 @@ use crate::{
     AppendOutcome, EventStore, ExpectedVersion, GENESIS_HASH, MAX_READ_LIMIT, Metadata, NewEvent,
     ReadFilter, Record, StoreError, StoreResult, StreamVersion, Subscription, VerifyReport,
     record::{ChainCheck, StoredId, chain_hash_with_payload, retry_outcome, validate_append},
+    writes::{WriteOp, WriteOutput, WriteRequest},
 };
 
 /// The schema version this code writes, kept in `conveyor_schema`.
@@ -130,7 +131,7 @@ pub struct PostgresStore {
     config: tokio_postgres::Config,
     channel: String,
     schema: String,
-    requests: Mutex<Option<mpsc::UnboundedSender<WriteRequest>>>,
+    requests: Mutex<Option<mpsc::UnboundedSender<WriteRequest<NewEvent>>>>,
     writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
     head: watch::Sender<u64>,
@@ -220,7 +221,7 @@ impl PostgresStore {
         self.pool.get().await.map_err(backend)
     }
 
-    async fn write(&self, op: WriteOp) -> StoreResult<WriteOutput> {
+    async fn write(&self, op: WriteOp<NewEvent>) -> StoreResult<WriteOutput> {
         self.check_open()?;
         let (reply, answer) = oneshot::channel();
         {
@@ -444,42 +445,6 @@ fn raise(seen: &mut u64, position: u64) -> bool {
 // ---------------------------------------------------------------------------------------------
 // The writer.
 
-enum WriteOp {
-    Append {
-        stream: String,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-    },
-    SaveCheckpoint {
-        name: String,
-        position: u64,
-    },
-    KvPutIfAbsent {
-        key: String,
-        value: Vec<u8>,
-    },
-}
-
-impl WriteOp {
-    fn event_count(&self) -> usize {
-        match self {
-            WriteOp::Append { events, .. } => events.len(),
-            _ => 1,
-        }
-    }
-}
-
-enum WriteOutput {
-    Appended(AppendOutcome),
-    Saved,
-    Value(Vec<u8>),
-}
-
-struct WriteRequest {
-    op: WriteOp,
-    reply: oneshot::Sender<StoreResult<WriteOutput>>,
-}
-
 /// The locked head row, advanced by each append of a transaction.
 #[derive(Clone)]
 struct Head {
@@ -535,7 +500,7 @@ struct Writer {
 }
 
 impl Writer {
-    async fn run(self, mut requests: mpsc::UnboundedReceiver<WriteRequest>) {
+    async fn run(self, mut requests: mpsc::UnboundedReceiver<WriteRequest<NewEvent>>) {
         while let Some(first) = requests.recv().await {
             let mut events = first.op.event_count();
             let mut batch = vec![first];
@@ -555,7 +520,10 @@ impl Writer {
         }
     }
 
-    async fn commit_with_retries(&self, batch: &[WriteRequest]) -> Vec<StoreResult<WriteOutput>> {
+    async fn commit_with_retries(
+        &self,
+        batch: &[WriteRequest<NewEvent>],
+    ) -> Vec<StoreResult<WriteOutput>> {
         let mut backoff = Duration::from_millis(50);
         let mut attempt = 0;
         loop {
@@ -586,7 +554,7 @@ impl Writer {
     /// anything else from changing meanwhile) and inserted in one statement.
     async fn commit(
         &self,
-        batch: &[WriteRequest],
+        batch: &[WriteRequest<NewEvent>],
     ) -> Result<(Vec<StoreResult<WriteOutput>>, u64), BatchError> {
         let mut client = self.pool.get().await.map_err(BatchError::pool)?;
         let tx = client.transaction().await.map_err(BatchError::from)?;
@@ -991,10 +959,7 @@ impl EventStore for PostgresStore {
             expected,
             events,
         };
-        match self.write(op).await? {
-            WriteOutput::Appended(outcome) => Ok(outcome),
-            _ => Err(unexpected_reply()),
-        }
+        self.write(op).await?.appended()
     }
 
     async fn read_stream(
@@ -1113,10 +1078,7 @@ impl EventStore for PostgresStore {
             name: name.to_owned(),
             position,
         };
-        match self.write(op).await? {
-            WriteOutput::Saved => Ok(()),
-            _ => Err(unexpected_reply()),
-        }
+        self.write(op).await?.saved()
     }
 
     async fn kv_get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
@@ -1133,10 +1095,7 @@ impl EventStore for PostgresStore {
             key: key.to_owned(),
             value,
         };
-        match self.write(op).await? {
-            WriteOutput::Value(value) => Ok(value),
-            _ => Err(unexpected_reply()),
-        }
+        self.write(op).await?.value()
     }
 
     /// A session advisory lock on a connection of its own: dropping the guard closes the
@@ -1177,10 +1136,6 @@ impl EventStore for PostgresStore {
         // The pool stays open for subscriptions still delivering what was committed; its
         // connections close when the last handle is dropped.
     }
-}
-
-fn unexpected_reply() -> StoreError {
-    StoreError::Backend("the writer answered with the wrong kind of reply".into())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ use crate::{
     AppendOutcome, EventStore, ExpectedVersion, GENESIS_HASH, MAX_READ_LIMIT, Metadata, NewEvent,
     ReadFilter, Record, StoreError, StoreResult, StreamVersion, Subscription, VerifyReport,
     record::{ChainCheck, StoredId, chain_hash_with_payload, retry_outcome, validate_append},
+    writes::{WriteOp, WriteOutput, WriteRequest},
 };
 
 /// The most events the writer puts in one group-commit transaction (a single larger append is
@@ -126,7 +127,7 @@ fn to_i64(value: u64) -> i64 {
 
 /// The SQLite implementation of [`EventStore`]. Open it with [`SqliteStore::open`].
 pub struct SqliteStore {
-    requests: Mutex<Option<mpsc::Sender<WriteRequest>>>,
+    requests: Mutex<Option<mpsc::Sender<WriteRequest<PreparedEvent>>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Arc<ReaderPool>,
     head: watch::Receiver<u64>,
@@ -193,7 +194,7 @@ impl SqliteStore {
         }
     }
 
-    async fn write(&self, op: WriteOp) -> StoreResult<WriteOutput> {
+    async fn write(&self, op: WriteOp<PreparedEvent>) -> StoreResult<WriteOutput> {
         self.check_open()?;
         let (reply, answer) = oneshot::channel();
         {
@@ -209,10 +210,6 @@ impl SqliteStore {
         // The writer answers every request it takes; a dropped reply means it died.
         answer.await.map_err(|_| StoreError::Closed)?
     }
-}
-
-fn unexpected_reply() -> StoreError {
-    StoreError::Backend("the writer answered with the wrong kind of reply".into())
 }
 
 #[async_trait]
@@ -231,10 +228,7 @@ impl EventStore for SqliteStore {
             expected,
             events,
         };
-        match self.write(op).await? {
-            WriteOutput::Appended(outcome) => Ok(outcome),
-            _ => Err(unexpected_reply()),
-        }
+        self.write(op).await?.appended()
     }
 
     async fn read_stream(
@@ -316,10 +310,7 @@ impl EventStore for SqliteStore {
             name: name.to_owned(),
             position,
         };
-        match self.write(op).await? {
-            WriteOutput::Saved => Ok(()),
-            _ => Err(unexpected_reply()),
-        }
+        self.write(op).await?.saved()
     }
 
     async fn kv_get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
@@ -339,10 +330,7 @@ impl EventStore for SqliteStore {
             key: key.to_owned(),
             value,
         };
-        match self.write(op).await? {
-            WriteOutput::Value(value) => Ok(value),
-            _ => Err(unexpected_reply()),
-        }
+        self.write(op).await?.value()
     }
 
     async fn lock(&self, name: &str) -> StoreResult<crate::LockGuard> {
@@ -391,42 +379,6 @@ impl PreparedEvent {
             correlation_id_text: event.metadata.correlation_id.to_string(),
             causation_id_text: event.metadata.causation_id.map(|id| id.to_string()),
             event,
-        }
-    }
-}
-
-enum WriteOp {
-    Append {
-        stream: String,
-        expected: ExpectedVersion,
-        events: Vec<PreparedEvent>,
-    },
-    SaveCheckpoint {
-        name: String,
-        position: u64,
-    },
-    KvPutIfAbsent {
-        key: String,
-        value: Vec<u8>,
-    },
-}
-
-enum WriteOutput {
-    Appended(AppendOutcome),
-    Saved,
-    Value(Vec<u8>),
-}
-
-struct WriteRequest {
-    op: WriteOp,
-    reply: oneshot::Sender<StoreResult<WriteOutput>>,
-}
-
-impl WriteRequest {
-    fn event_count(&self) -> usize {
-        match &self.op {
-            WriteOp::Append { events, .. } => events.len(),
-            _ => 1,
         }
     }
 }
@@ -483,7 +435,11 @@ impl Writer {
         })
     }
 
-    fn run(mut self, requests: mpsc::Receiver<WriteRequest>, queued: Arc<AtomicUsize>) {
+    fn run(
+        mut self,
+        requests: mpsc::Receiver<WriteRequest<PreparedEvent>>,
+        queued: Arc<AtomicUsize>,
+    ) {
         let (mut batches, mut taken) = (0u64, 0u64);
         // Group commit: take one request, then everything already waiting. Under concurrent
         // load that alone alternates between tiny and large batches (the callers answered by
@@ -495,7 +451,7 @@ impl Writer {
         // `recv` fails once every sender is gone and the queue is empty: that is the shutdown.
         while let Ok(first) = requests.recv() {
             let linger_until = std::time::Instant::now() + last_commit.min(MAX_LINGER);
-            let mut events = first.event_count();
+            let mut events = first.op.event_count();
             let mut batch = vec![first];
             while events < MAX_BATCH_EVENTS {
                 let next = match requests.try_recv() {
@@ -512,7 +468,7 @@ impl Writer {
                     Err(mpsc::TryRecvError::Empty) => None,
                 };
                 let Some(request) = next else { break };
-                events += request.event_count();
+                events += request.op.event_count();
                 batch.push(request);
             }
             batches += 1;
@@ -525,7 +481,7 @@ impl Writer {
         tracing::debug!(batches, requests = taken, "event store writer stopped");
     }
 
-    fn commit_batch(&mut self, batch: Vec<WriteRequest>, queued: &AtomicUsize) {
+    fn commit_batch(&mut self, batch: Vec<WriteRequest<PreparedEvent>>, queued: &AtomicUsize) {
         let before = (
             self.last_position,
             self.last_hash.clone(),
@@ -594,7 +550,7 @@ impl Writer {
     /// is broken (SQLite rolled it back, or the savepoint could not be undone).
     fn apply_in_savepoint(
         &mut self,
-        op: WriteOp,
+        op: WriteOp<PreparedEvent>,
         recorded_at: DateTime<Utc>,
     ) -> StoreResult<StoreResult<WriteOutput>> {
         let before = (self.last_position, self.last_hash.clone());

@@ -15,17 +15,6 @@ use conveyor_store::postgres::PostgresStore;
 use conveyor_store::{EventStore, ExpectedVersion, ReadFilter};
 use tokio_postgres::NoTls;
 
-/// The database URL the tests use, or a failure that says how to provide one.
-fn database_url() -> String {
-    std::env::var("CONVEYOR_TEST_DATABASE_URL").unwrap_or_else(|_| {
-        panic!(
-            "the PostgreSQL tests need a database: set CONVEYOR_TEST_DATABASE_URL, e.g. \
-             CONVEYOR_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (each test \
-             creates and drops its own schema there); .ci/run sets it"
-        )
-    })
-}
-
 /// A fresh schema in the test database.
 struct PostgresBackend {
     schema: String,
@@ -34,18 +23,7 @@ struct PostgresBackend {
 
 impl PostgresBackend {
     async fn new() -> PostgresBackend {
-        let base = database_url();
-        let schema = format!("conveyor_test_{}", uuid::Uuid::new_v4().simple());
-        let (client, connection) = tokio_postgres::connect(&base, NoTls)
-            .await
-            .unwrap_or_else(|error| panic!("connecting to {base}: {error}"));
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .await
-            .unwrap();
-        let separator = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
+        let (schema, url) = contract::fresh_postgres_schema("conveyor_test").await;
         PostgresBackend { schema, url }
     }
 
@@ -57,14 +35,7 @@ impl PostgresBackend {
     }
 
     async fn drop_schema(&self) {
-        let (client, connection) = tokio_postgres::connect(&database_url(), NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.schema))
-            .await
-            .unwrap();
+        contract::drop_postgres_schema(&self.schema).await;
     }
 }
 
@@ -89,47 +60,13 @@ impl ContractBackend for PostgresBackend {
         )
         .await;
     }
+
+    async fn clean_up(&self) {
+        self.drop_schema().await;
+    }
 }
 
-macro_rules! store_contract {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn $name() {
-            let backend = PostgresBackend::new().await;
-            let store = backend.open().await;
-            contract::$name(store.clone()).await;
-            store.close().await;
-            backend.drop_schema().await;
-        }
-    )*};
-}
-
-macro_rules! backend_contract {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn $name() {
-            let backend = PostgresBackend::new().await;
-            contract::$name(&backend).await;
-            backend.drop_schema().await;
-        }
-    )*};
-}
-
-store_contract!(
-    positions_are_gapless_and_ordered_across_streams,
-    expected_version_semantics,
-    racing_exact_appends_on_one_stream,
-    concurrent_appends_share_commits,
-    reappending_stored_ids_is_idempotent,
-    invalid_appends_are_refused,
-    read_all_filters,
-    subscriptions_catch_up_then_follow_live,
-    close_finishes_appends_and_ends_subscriptions,
-    checkpoints_and_key_values,
-    locks_exclude_each_other,
-);
-
-backend_contract!(verify_finds_tampering, durable_across_reopen);
+conveyor_store::contract_tests!(PostgresBackend::new().await);
 
 /// A transaction that has taken position 1 but not committed holds back every later append:
 /// nobody sees position 2 before 1 commits, and a subscriber gets 1 then 2.
@@ -270,7 +207,7 @@ async fn lost_connections_are_retried() {
         .await
         .unwrap();
 
-    let (client, connection) = tokio_postgres::connect(&database_url(), NoTls)
+    let (client, connection) = tokio_postgres::connect(&contract::postgres_test_url(), NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);

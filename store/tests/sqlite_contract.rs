@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use conveyor_store::EventStore;
-use conveyor_store::contract::{self, ContractBackend};
+use conveyor_store::contract::ContractBackend;
 use conveyor_store::sqlite::SqliteStore;
 
 /// A fresh SQLite file in its own temporary directory.
@@ -48,42 +48,7 @@ impl ContractBackend for SqliteBackend {
     }
 }
 
-macro_rules! store_contract {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn $name() {
-            let backend = SqliteBackend::new();
-            let store = backend.open().await;
-            contract::$name(store.clone()).await;
-            store.close().await;
-        }
-    )*};
-}
-
-macro_rules! backend_contract {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn $name() {
-            contract::$name(&SqliteBackend::new()).await;
-        }
-    )*};
-}
-
-store_contract!(
-    positions_are_gapless_and_ordered_across_streams,
-    expected_version_semantics,
-    racing_exact_appends_on_one_stream,
-    concurrent_appends_share_commits,
-    reappending_stored_ids_is_idempotent,
-    invalid_appends_are_refused,
-    read_all_filters,
-    subscriptions_catch_up_then_follow_live,
-    close_finishes_appends_and_ends_subscriptions,
-    checkpoints_and_key_values,
-    locks_exclude_each_other,
-);
-
-backend_contract!(verify_finds_tampering, durable_across_reopen);
+conveyor_store::contract_tests!(SqliteBackend::new());
 
 #[tokio::test]
 async fn opening_a_newer_schema_fails() {

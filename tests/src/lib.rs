@@ -217,29 +217,12 @@ pub fn curl(
 /// A fresh schema in the PostgreSQL test database (`CONVEYOR_TEST_DATABASE_URL`, which
 /// `.ci/run` sets), as a URL selecting it; fails saying how to provide a database.
 pub fn fresh_postgres_schema() -> anyhow::Result<String> {
-    let base = std::env::var("CONVEYOR_TEST_DATABASE_URL").map_err(|_| {
-        anyhow::anyhow!(
-            "this test needs PostgreSQL: set CONVEYOR_TEST_DATABASE_URL, e.g. \
-             CONVEYOR_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test; .ci/run sets it"
-        )
-    })?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_nanos();
-    let schema = format!("conveyor_system_{}_{nanos}", std::process::id());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
-            .await
-            .with_context(|| format!("connecting to {base}"))?;
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .await?;
-        anyhow::Ok(())
-    })?;
-    let separator = if base.contains('?') { '&' } else { '?' };
-    Ok(format!("{base}{separator}options=-csearch_path%3D{schema}"))
+    Ok(runtime
+        .block_on(conveyor_store::contract::fresh_postgres_schema(
+            "conveyor_system",
+        ))
+        .1)
 }
