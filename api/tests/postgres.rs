@@ -56,3 +56,46 @@ async fn the_workflow_runs_on_postgres_and_survives_a_restart() {
         .await;
     assert_eq!(ready.status.as_u16(), 200);
 }
+
+/// When the database goes away under a running server, `/readyz` says so and the process
+/// keeps answering (health, problems) instead of crashing.
+#[actix_web::test]
+async fn a_lost_database_fails_readiness_not_the_process() {
+    let (schema, url) = conveyor_store::contract::fresh_postgres_schema("conveyor_api").await;
+    let app = spawn_app_with(|settings| settings.database = Some(url)).await;
+    app.create_environment("dev", 0).await;
+    let ready = app
+        .send(reqwest::Method::GET, "/readyz", None, None, &[])
+        .await;
+    assert_eq!(ready.status.as_u16(), 200);
+
+    conveyor_store::contract::drop_postgres_schema(&schema).await;
+    let ready = app
+        .send(reqwest::Method::GET, "/readyz", None, None, &[])
+        .await;
+    assert_eq!(ready.status.as_u16(), 503, "{}", ready.text());
+    let health = app
+        .send(reqwest::Method::GET, "/healthz", None, None, &[])
+        .await;
+    assert_eq!(health.status.as_u16(), 200);
+    let listed = app.get("/api/v1/environments", &app.admin()).await;
+    assert_eq!(
+        listed.status.as_u16(),
+        200,
+        "reads come from the read model"
+    );
+    let write = app
+        .post(
+            "/api/v1/environments",
+            &app.admin(),
+            &serde_json::json!({"name": "staging"}),
+        )
+        .await;
+    assert!(write.status.is_server_error(), "{}", write.text());
+    assert_eq!(
+        write.content_type(),
+        "application/problem+json",
+        "{}",
+        write.text()
+    );
+}

@@ -330,7 +330,7 @@ fn start_cluster() -> (Vec<ServerProcess>, Arc<Cluster>, tempfile::TempDir) {
 
 #[test]
 fn three_nodes_on_one_database_agree_under_two_thousand_concurrent_operations() {
-    let (_servers, cluster, _data) = start_cluster();
+    let (_servers, cluster, data) = start_cluster();
     // An idempotent retry sent to another node answers the first answer.
     let retry = json!({
         "repository": "https://git.example.com/shop.git",
@@ -356,6 +356,45 @@ fn three_nodes_on_one_database_agree_under_two_thousand_concurrent_operations() 
         first, second,
         "the retry on another node answered differently"
     );
+
+    // An artifact uploaded through one node is downloaded through another (the data directory
+    // is shared).
+    let content = b"built once, served by every node";
+    let file = data.path().join("upload.bin");
+    std::fs::write(&file, content).unwrap();
+    let sha = String::from_utf8(
+        Command::new("sha256sum")
+            .arg(&file)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .split_whitespace()
+    .next()
+    .unwrap()
+    .to_owned();
+    let uploaded = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT"])
+        .arg(format!("{}/api/v1/artifacts/{sha}", cluster.nodes[0]))
+        .args(["-H", &format!("Authorization: Bearer {}", cluster.agent)])
+        .args(["-H", "Content-Type: application/octet-stream"])
+        .arg("--data-binary")
+        .arg(format!("@{}", file.display()))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&uploaded.stdout).starts_with('2'),
+        "upload: {}",
+        String::from_utf8_lossy(&uploaded.stdout)
+    );
+    let downloaded = Command::new("curl")
+        .args(["-sS", "--fail"])
+        .arg(format!("{}/api/v1/artifacts/{sha}", cluster.nodes[2]))
+        .args(["-H", &format!("Authorization: Bearer {}", cluster.admin)])
+        .output()
+        .unwrap();
+    assert_eq!(downloaded.stdout, content);
 
     let workers: Vec<_> = (0..WORKERS)
         .map(|worker| {
