@@ -84,6 +84,8 @@ impl Request {
 const PROCESS_MANAGER: &str = "process-manager";
 /// How long a caller waits for the read model to reach its own write.
 const CATCH_UP_TIMEOUT: StdDuration = StdDuration::from_secs(30);
+/// How long the leader lets its handled position go unsaved (other nodes wait on the saved one).
+const CHECKPOINT_EVERY: StdDuration = StdDuration::from_millis(20);
 /// How often a command is retried when another writer wins the race on its stream.
 const CONFLICT_RETRIES: usize = 5;
 
@@ -478,9 +480,9 @@ impl Engine {
                     "the workflow did not handle position {position} within {CATCH_UP_TIMEOUT:?}"
                 )));
             }
-            // The leader saves its checkpoint within moments of going idle.
+            // The leader saves its checkpoint at least every CHECKPOINT_EVERY.
             tokio::select! {
-                _ = tokio::time::sleep(StdDuration::from_millis(20)) => {}
+                _ = tokio::time::sleep(CHECKPOINT_EVERY) => {}
                 _ = leader.changed() => {}
             }
         }
@@ -591,6 +593,7 @@ impl Engine {
         };
         self.inner.reacted.send_replace(saved);
         let mut handled = saved;
+        let mut last_save = tokio::time::Instant::now();
         let mut subscription = loop {
             match self.inner.store.subscribe(handled).await {
                 Ok(subscription) => break subscription,
@@ -609,9 +612,10 @@ impl Engine {
             let record = tokio::select! {
                 record = subscription.next() => record,
                 // Idle with an unsaved position: save it, so other nodes see it settle.
-                _ = tokio::time::sleep(StdDuration::from_millis(20)), if handled > saved => {
+                _ = tokio::time::sleep(CHECKPOINT_EVERY), if handled > saved => {
                     self.save_checkpoint(handled).await;
                     saved = handled;
+                    last_save = tokio::time::Instant::now();
                     continue;
                 }
                 _ = guard.lost() => return false,
@@ -651,9 +655,12 @@ impl Engine {
             };
             handled = record.position;
             self.inner.reacted.send_replace(handled);
-            if reacted || handled - saved >= 1000 {
+            // Saved after every reaction, and at least every CHECKPOINT_EVERY under a steady
+            // stream of other events (heartbeats, say): nodes that do not lead wait on it.
+            if reacted || handled - saved >= 1000 || last_save.elapsed() >= CHECKPOINT_EVERY {
                 self.save_checkpoint(handled).await;
                 saved = handled;
+                last_save = tokio::time::Instant::now();
             }
         }
     }
