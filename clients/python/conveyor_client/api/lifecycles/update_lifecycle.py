@@ -1,0 +1,230 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.lifecycle import Lifecycle
+from ...models.lifecycle_request import LifecycleRequest
+from ...models.problem_details import ProblemDetails
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    lifecycle: str,
+    *,
+    body: LifecycleRequest,
+    if_match: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(if_match, Unset):
+        headers["If-Match"] = if_match
+
+    _kwargs: dict[str, Any] = {
+        "method": "put",
+        "url": "/api/v1/lifecycles/{lifecycle}".format(
+            lifecycle=quote(str(lifecycle), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Lifecycle | ProblemDetails | None:
+    if response.status_code == 200:
+        response_200 = Lifecycle.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ProblemDetails.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ProblemDetails.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ProblemDetails.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ProblemDetails.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 412:
+        response_412 = ProblemDetails.from_dict(response.json())
+
+        return response_412
+
+    if response.status_code == 422:
+        response_422 = ProblemDetails.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Lifecycle | ProblemDetails]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    lifecycle: str,
+    *,
+    client: AuthenticatedClient,
+    body: LifecycleRequest,
+    if_match: None | str | Unset = UNSET,
+) -> Response[Lifecycle | ProblemDetails]:
+    """Replace a lifecycle's phases. Releases already created keep the phases they were created
+    with; send `If-Match` with the version you read (412 when it moved on).
+
+    Args:
+        lifecycle (str):
+        if_match (None | str | Unset):
+        body (LifecycleRequest): Body of `POST /api/v1/lifecycles` and `PUT
+            /api/v1/lifecycles/{lifecycle}`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Lifecycle | ProblemDetails]
+    """
+
+    kwargs = _get_kwargs(
+        lifecycle=lifecycle,
+        body=body,
+        if_match=if_match,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    lifecycle: str,
+    *,
+    client: AuthenticatedClient,
+    body: LifecycleRequest,
+    if_match: None | str | Unset = UNSET,
+) -> Lifecycle | ProblemDetails | None:
+    """Replace a lifecycle's phases. Releases already created keep the phases they were created
+    with; send `If-Match` with the version you read (412 when it moved on).
+
+    Args:
+        lifecycle (str):
+        if_match (None | str | Unset):
+        body (LifecycleRequest): Body of `POST /api/v1/lifecycles` and `PUT
+            /api/v1/lifecycles/{lifecycle}`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Lifecycle | ProblemDetails
+    """
+
+    return sync_detailed(
+        lifecycle=lifecycle,
+        client=client,
+        body=body,
+        if_match=if_match,
+    ).parsed
+
+
+async def asyncio_detailed(
+    lifecycle: str,
+    *,
+    client: AuthenticatedClient,
+    body: LifecycleRequest,
+    if_match: None | str | Unset = UNSET,
+) -> Response[Lifecycle | ProblemDetails]:
+    """Replace a lifecycle's phases. Releases already created keep the phases they were created
+    with; send `If-Match` with the version you read (412 when it moved on).
+
+    Args:
+        lifecycle (str):
+        if_match (None | str | Unset):
+        body (LifecycleRequest): Body of `POST /api/v1/lifecycles` and `PUT
+            /api/v1/lifecycles/{lifecycle}`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Lifecycle | ProblemDetails]
+    """
+
+    kwargs = _get_kwargs(
+        lifecycle=lifecycle,
+        body=body,
+        if_match=if_match,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    lifecycle: str,
+    *,
+    client: AuthenticatedClient,
+    body: LifecycleRequest,
+    if_match: None | str | Unset = UNSET,
+) -> Lifecycle | ProblemDetails | None:
+    """Replace a lifecycle's phases. Releases already created keep the phases they were created
+    with; send `If-Match` with the version you read (412 when it moved on).
+
+    Args:
+        lifecycle (str):
+        if_match (None | str | Unset):
+        body (LifecycleRequest): Body of `POST /api/v1/lifecycles` and `PUT
+            /api/v1/lifecycles/{lifecycle}`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Lifecycle | ProblemDetails
+    """
+
+    return (
+        await asyncio_detailed(
+            lifecycle=lifecycle,
+            client=client,
+            body=body,
+            if_match=if_match,
+        )
+    ).parsed
