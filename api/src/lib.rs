@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod auth;
 pub mod blobs;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod hooks;
