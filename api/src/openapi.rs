@@ -43,7 +43,7 @@ use crate::routes::*;
         dashboard::get_dashboard,
         events::list_events, events::verify_events, events::stream_events,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &PageItemsByReference),
     tags(
         (name = "environments", description = "Deployment targets, their history and rollback"),
         (name = "lifecycles", description = "Shared phases a release moves through, chosen per project by channel"),
@@ -83,6 +83,40 @@ impl Modify for BearerAuth {
                  `X-Hub-Signature` (Bitbucket), or GitLab's `X-Gitlab-Token`.",
             ))),
         );
+    }
+}
+
+/// Makes each `Page_<T>` schema refer to `T`'s own schema for its items. utoipa 5 copies a
+/// generic parameter's whole schema into every page type (and ignores `inline = false` there),
+/// which gave generated clients a duplicate class per page (`PageDeploymentItemsItem` beside
+/// `Deployment`).
+struct PageItemsByReference;
+
+impl Modify for PageItemsByReference {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            Ref, RefOr, Schema,
+            schema::{ArrayItems, Object},
+        };
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let names: Vec<String> = components.schemas.keys().cloned().collect();
+        for name in names {
+            let Some(item) = name.strip_prefix("Page_") else {
+                continue;
+            };
+            if !components.schemas.contains_key(item) {
+                continue;
+            }
+            let reference = RefOr::Ref(Ref::from_schema_name(item));
+            if let Some(RefOr::T(Schema::Object(Object { properties, .. }))) =
+                components.schemas.get_mut(&name)
+                && let Some(RefOr::T(Schema::Array(array))) = properties.get_mut("items")
+            {
+                array.items = ArrayItems::RefOrSchema(Box::new(reference));
+            }
+        }
     }
 }
 

@@ -1803,423 +1803,70 @@ export interface components {
         /** @description A page of results, newest first; pass `next_cursor` as `after` for the next page. */
         Page_Build: {
             /** @description The items. */
-            items: {
-                /** @description Artifacts kept. */
-                artifacts: components["schemas"]["Artifact"][];
-                /** @description Branch. */
-                branch: string;
-                /** @description Commit. */
-                commit: string;
-                /**
-                 * Format: date-time
-                 * @description When it ended.
-                 */
-                finished_at?: string | null;
-                /**
-                 * Format: uuid
-                 * @description Id.
-                 */
-                id: string;
-                lease?: null | components["schemas"]["Lease"];
-                /**
-                 * Format: int64
-                 * @description Number within the project.
-                 */
-                number: number;
-                /** @description Steps of the plan. */
-                plan: components["schemas"]["BuildStep"][];
-                /** @description Project. */
-                project: string;
-                /**
-                 * Format: uuid
-                 * @description The push that queued it.
-                 */
-                push_id?: string | null;
-                /**
-                 * Format: date-time
-                 * @description When it was queued.
-                 */
-                queued_at: string;
-                /** @description Why it failed or was cancelled. */
-                reason?: string | null;
-                /** @description Repository URL. */
-                repository: string;
-                /**
-                 * Format: date-time
-                 * @description When it started.
-                 */
-                started_at?: string | null;
-                /** @description Status. */
-                status: components["schemas"]["BuildStatus"];
-                /** @description Reports of its state to the git host its push came from, oldest first. */
-                status_reports: components["schemas"]["StatusReport"][];
-                /** @description Steps reported by the current attempt. */
-                steps: components["schemas"]["StepResult"][];
-                /**
-                 * Format: int64
-                 * @description Stream version.
-                 */
-                version: number;
-            }[];
+            items: components["schemas"]["Build"][];
             /** @description The cursor of the next page; absent on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of results, newest first; pass `next_cursor` as `after` for the next page. */
         Page_Deployment: {
             /** @description The items. */
-            items: {
-                /** @description Decisions so far. */
-                approvals: components["schemas"]["Approval"][];
-                /** @description Environment. */
-                environment: string;
-                /**
-                 * Format: date-time
-                 * @description When it ended.
-                 */
-                finished_at?: string | null;
-                /**
-                 * Format: uuid
-                 * @description Id.
-                 */
-                id: string;
-                /** @description Kind. */
-                kind: components["schemas"]["DeploymentKind"];
-                lease?: null | components["schemas"]["Lease"];
-                /** @description The release live in the environment when this deployment was requested. */
-                previous_release_version?: string | null;
-                /** @description Project. */
-                project: string;
-                /** @description Why it failed or was cancelled. */
-                reason?: string | null;
-                /**
-                 * Format: uuid
-                 * @description Release.
-                 */
-                release_id: string;
-                /** @description Release version. */
-                release_version: string;
-                /**
-                 * Format: date-time
-                 * @description When requested.
-                 */
-                requested_at: string;
-                /** @description Who requested it. */
-                requested_by: string;
-                /**
-                 * Format: int32
-                 * @description Approvals needed.
-                 */
-                required_approvals: number;
-                /**
-                 * Format: uuid
-                 * @description For a rollback: the deployment it reverts.
-                 */
-                reverts?: string | null;
-                /**
-                 * Format: date-time
-                 * @description When it started.
-                 */
-                started_at?: string | null;
-                /** @description Status. */
-                status: components["schemas"]["DeploymentStatus"];
-                /** @description Steps reported. */
-                steps: components["schemas"]["StepResult"][];
-                /**
-                 * @description The release's variables resolved for this environment, with the scope each value came
-                 *     from (sensitive values masked).
-                 */
-                variables: components["schemas"]["ResolvedVariable"][];
-                /**
-                 * Format: int64
-                 * @description Stream version.
-                 */
-                version: number;
-                /**
-                 * Format: date-time
-                 * @description While it waits out a soak time: when the wait ends.
-                 */
-                waiting_until?: string | null;
-            }[];
+            items: components["schemas"]["Deployment"][];
             /** @description The cursor of the next page; absent on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of results, newest first; pass `next_cursor` as `after` for the next page. */
         Page_Environment: {
             /** @description The items. */
-            items: {
-                /** @description Approval policy. */
-                approval_policy: components["schemas"]["ApprovalPolicy"];
-                /** @description Whether failed deployments are rolled back automatically. */
-                auto_rollback: boolean;
-                /**
-                 * Format: date-time
-                 * @description When it was created.
-                 */
-                created_at: string;
-                /** @description Free text. */
-                description: string;
-                /** @description Freeze windows. */
-                freezes: components["schemas"]["Freeze"][];
-                /** @description Projects whose automatic promotion here is held, and why. */
-                holds: {
-                    [key: string]: string;
-                };
-                /** @description Name. */
-                name: string;
-                /**
-                 * Format: int64
-                 * @description Soak time in seconds, when it has one.
-                 */
-                soak_seconds?: number | null;
-                /**
-                 * Format: int64
-                 * @description Stream version (send as `If-Match`).
-                 */
-                version: number;
-            }[];
+            items: components["schemas"]["Environment"][];
             /** @description The cursor of the next page; absent on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of results, newest first; pass `next_cursor` as `after` for the next page. */
         Page_Event: {
             /** @description The items. */
-            items: {
-                /** @description Who. */
-                actor: string;
-                /**
-                 * Format: uuid
-                 * @description Direct cause.
-                 */
-                causation_id?: string | null;
-                /**
-                 * Format: uuid
-                 * @description Workflow id.
-                 */
-                correlation_id: string;
-                /** @description Chained SHA-256 (hex). */
-                hash: string;
-                /**
-                 * Format: uuid
-                 * @description Event id (UUID v7).
-                 */
-                id: string;
-                /** @description Payload. */
-                payload: unknown;
-                /**
-                 * Format: int64
-                 * @description Global position.
-                 */
-                position: number;
-                /**
-                 * Format: date-time
-                 * @description Commit time.
-                 */
-                recorded_at: string;
-                /** @description HTTP request id. */
-                request_id?: string | null;
-                /**
-                 * Format: int32
-                 * @description Payload schema version.
-                 */
-                schema_version: number;
-                /** @description Stream. */
-                stream: string;
-                /** @description Past-tense type. */
-                type: string;
-                /**
-                 * Format: int64
-                 * @description Version within the stream.
-                 */
-                version: number;
-            }[];
+            items: components["schemas"]["Event"][];
             /** @description The cursor of the next page; absent on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of results, newest first; pass `next_cursor` as `after` for the next page. */
         Page_Integration: {
             /** @description The items. */
-            items: {
-                /** @description The API base URL. */
-                api_url?: string | null;
-                /** @description Whether API credentials are set. */
-                has_credentials: boolean;
-                /** @description Whether webhooks must be signed. */
-                has_webhook_secret: boolean;
-                /** @description The kind of host. */
-                host: components["schemas"]["GitHostDto"];
-                /** @description Name. */
-                name: string;
-                /** @description The webhook URL path to give the host. */
-                webhook_path: string;
-            }[];
+            items: components["schemas"]["Integration"][];
             /** @description The cursor of the next page; absent on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of results, newest first; pass `next_cursor` as `after` for the next page. */
         Page_Lifecycle: {
             /** @description The items. */
-            items: {
-                /**
-                 * Format: date-time
-                 * @description When it was created.
-                 */
-                created_at: string;
-                /** @description Free text. */
-                description: string;
-                /** @description Name. */
-                name: string;
-                /** @description Ordered phases. */
-                phases: components["schemas"]["Phase"][];
-                /**
-                 * Format: date-time
-                 * @description When it last changed.
-                 */
-                updated_at: string;
-                /**
-                 * Format: int64
-                 * @description Stream version (send as `If-Match`).
-                 */
-                version: number;
-            }[];
+            items: components["schemas"]["Lifecycle"][];
             /** @description The cursor of the next page; absent on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of results, newest first; pass `next_cursor` as `after` for the next page. */
         Page_Project: {
             /** @description The items. */
-            items: {
-                /** @description Branch glob. */
-                branch: string;
-                /** @description Build steps. */
-                build_steps: components["schemas"]["BuildStep"][];
-                /** @description Whether pushed tags are built. */
-                build_tags: boolean;
-                /** @description Channels, first match wins. */
-                channels: components["schemas"]["Channel"][];
-                /**
-                 * Format: date-time
-                 * @description When it was created.
-                 */
-                created_at: string;
-                /** @description Deployment steps. */
-                deployment_steps: components["schemas"]["DeploymentStep"][];
-                /** @description Free text. */
-                description: string;
-                /** @description The project's own lifecycle. */
-                lifecycle: components["schemas"]["LifecycleStage"][];
-                /** @description Name. */
-                name: string;
-                /** @description The build plan as a Bitbucket Pipelines document. */
-                pipelines?: string | null;
-                /** @description Where builds take their plan from. */
-                plan_source: components["schemas"]["PlanSource"];
-                /** @description Repository URL. */
-                repository: string;
-                retention?: null | components["schemas"]["Retention"];
-                /**
-                 * Format: date-time
-                 * @description When it last changed.
-                 */
-                updated_at: string;
-                /** @description Variables (sensitive values masked). */
-                variables: components["schemas"]["Variable"][];
-                /**
-                 * Format: int64
-                 * @description Stream version (send as `If-Match`).
-                 */
-                version: number;
-            }[];
+            items: components["schemas"]["Project"][];
             /** @description The cursor of the next page; absent on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of results, newest first; pass `next_cursor` as `after` for the next page. */
         Page_QueueEntry: {
             /** @description The items. */
-            items: {
-                /** @description The deployment. */
-                deployment: components["schemas"]["Deployment"];
-                /**
-                 * Format: int32
-                 * @description Its place in its project's queue: 1 runs (or runs next), 2 follows, …
-                 */
-                place: number;
-            }[];
+            items: components["schemas"]["QueueEntry"][];
             /** @description The cursor of the next page; absent on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of results, newest first; pass `next_cursor` as `after` for the next page. */
         Page_Release: {
             /** @description The items. */
-            items: {
-                /** @description The build's artifacts. */
-                artifacts: components["schemas"]["Artifact"][];
-                /** @description Why it is blocked (deployed nowhere), when it is. */
-                blocked?: string | null;
-                /** @description Branch. */
-                branch: string;
-                /**
-                 * Format: uuid
-                 * @description Build it came from.
-                 */
-                build_id: string;
-                /** @description Commit. */
-                commit: string;
-                /**
-                 * @description When retention deleted its artifact bytes and logs: the rule (it can no longer be
-                 *     deployed; its history stays).
-                 */
-                content_deleted?: string | null;
-                /**
-                 * Format: date-time
-                 * @description When.
-                 */
-                created_at: string;
-                /** @description Who created it. */
-                created_by: string;
-                /** @description Deployment steps at release time. */
-                deployment_steps: components["schemas"]["DeploymentStep"][];
-                /** @description Its deployments, oldest first. */
-                deployments: string[];
-                /**
-                 * Format: uuid
-                 * @description Id.
-                 */
-                id: string;
-                /** @description The lifecycle it follows, as it was at release time. */
-                lifecycle: components["schemas"]["ReleaseLifecycleDto"];
-                /** @description Project. */
-                project: string;
-                /** @description Environments where it was deployed successfully. */
-                succeeded_in: string[];
-                /** @description Variables at release time (sensitive values masked). */
-                variables: components["schemas"]["Variable"][];
-                /** @description Version label. */
-                version: string;
-            }[];
+            items: components["schemas"]["Release"][];
             /** @description The cursor of the next page; absent on the last page. */
             next_cursor?: string | null;
         };
         /** @description A page of results, newest first; pass `next_cursor` as `after` for the next page. */
         Page_Subscription: {
             /** @description The items. */
-            items: {
-                /** @description Delivery state: position reached, failures, recent attempts. */
-                delivery: components["schemas"]["DeliveryStatus"];
-                /** @description The event types delivered (empty: all). */
-                event_types: string[];
-                /**
-                 * Format: uuid
-                 * @description Id.
-                 */
-                id: string;
-                /**
-                 * Format: int64
-                 * @description Events after this position (the subscription's creation) are delivered.
-                 */
-                start_after: number;
-                /** @description Where events are POSTed. */
-                url: string;
-            }[];
+            items: components["schemas"]["Subscription"][];
             /** @description The cursor of the next page; absent on the last page. */
             next_cursor?: string | null;
         };

@@ -57,26 +57,15 @@ from .live_release import LiveRelease
 from .log_line_dto import LogLineDto
 from .log_stream_dto import LogStreamDto
 from .page_build import PageBuild
-from .page_build_items_item import PageBuildItemsItem
 from .page_deployment import PageDeployment
-from .page_deployment_items_item import PageDeploymentItemsItem
 from .page_environment import PageEnvironment
-from .page_environment_items_item import PageEnvironmentItemsItem
-from .page_environment_items_item_holds import PageEnvironmentItemsItemHolds
 from .page_event import PageEvent
-from .page_event_items_item import PageEventItemsItem
 from .page_integration import PageIntegration
-from .page_integration_items_item import PageIntegrationItemsItem
 from .page_lifecycle import PageLifecycle
-from .page_lifecycle_items_item import PageLifecycleItemsItem
 from .page_project import PageProject
-from .page_project_items_item import PageProjectItemsItem
 from .page_queue_entry import PageQueueEntry
-from .page_queue_entry_items_item import PageQueueEntryItemsItem
 from .page_release import PageRelease
-from .page_release_items_item import PageReleaseItemsItem
 from .page_subscription import PageSubscription
-from .page_subscription_items_item import PageSubscriptionItemsItem
 from .phase import Phase
 from .plan_source import PlanSource
 from .problem_details import ProblemDetails
@@ -169,26 +158,15 @@ __all__ = (
     "LogLineDto",
     "LogStreamDto",
     "PageBuild",
-    "PageBuildItemsItem",
     "PageDeployment",
-    "PageDeploymentItemsItem",
     "PageEnvironment",
-    "PageEnvironmentItemsItem",
-    "PageEnvironmentItemsItemHolds",
     "PageEvent",
-    "PageEventItemsItem",
     "PageIntegration",
-    "PageIntegrationItemsItem",
     "PageLifecycle",
-    "PageLifecycleItemsItem",
     "PageProject",
-    "PageProjectItemsItem",
     "PageQueueEntry",
-    "PageQueueEntryItemsItem",
     "PageRelease",
-    "PageReleaseItemsItem",
     "PageSubscription",
-    "PageSubscriptionItemsItem",
     "Phase",
     "PlanSource",
     "ProblemDetails",

@@ -9,7 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.page_environment_items_item import PageEnvironmentItemsItem
+    from ..models.environment import Environment
 
 
 T = TypeVar("T", bound="PageEnvironment")
@@ -20,11 +20,11 @@ class PageEnvironment:
     """A page of results, newest first; pass `next_cursor` as `after` for the next page.
 
     Attributes:
-        items (list[PageEnvironmentItemsItem]): The items.
+        items (list[Environment]): The items.
         next_cursor (None | str | Unset): The cursor of the next page; absent on the last page.
     """
 
-    items: list[PageEnvironmentItemsItem]
+    items: list[Environment]
     next_cursor: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -54,13 +54,13 @@ class PageEnvironment:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.page_environment_items_item import PageEnvironmentItemsItem
+        from ..models.environment import Environment
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = PageEnvironmentItemsItem.from_dict(items_item_data)
+            items_item = Environment.from_dict(items_item_data)
 
             items.append(items_item)
 
