@@ -189,6 +189,17 @@ pub fn curl(
     token: &str,
     body: Option<&str>,
 ) -> anyhow::Result<(u16, String)> {
+    curl_with_headers(method, url, token, body, &[])
+}
+
+/// [`curl`] with extra request headers (`Idempotency-Key`, say).
+pub fn curl_with_headers(
+    method: &str,
+    url: &str,
+    token: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<(u16, String)> {
     let mut command = Command::new("curl");
     command
         .args([
@@ -205,6 +216,9 @@ pub fn curl(
             "-w",
             "\n%{http_code}",
         ]);
+    for (name, value) in headers {
+        command.args(["-H", &format!("{name}: {value}")]);
+    }
     if let Some(body) = body {
         command.args(["-d", body]);
     }

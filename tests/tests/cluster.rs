@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use conveyor_system_tests::{ServerProcess, fresh_postgres_schema, mint_token};
+use conveyor_system_tests::{ServerProcess, curl_with_headers, fresh_postgres_schema, mint_token};
 use serde_json::{Value, json};
 
 const OPERATIONS: u64 = 2_000;
@@ -33,7 +33,7 @@ struct Cluster {
     pushes: AtomicU64,
 }
 
-/// One HTTP call with curl: status and JSON body (`Null` when the body is not JSON).
+/// One HTTP call: status and JSON body (`Null` when the body is not JSON).
 fn call(
     url: &str,
     method: &str,
@@ -41,23 +41,10 @@ fn call(
     body: Option<&Value>,
     headers: &[(&str, &str)],
 ) -> (u16, Value) {
-    let mut command = Command::new("curl");
-    command.args(["-sS", "-X", method, url, "-w", "\n%{http_code}"]);
-    command.args(["-H", &format!("Authorization: Bearer {token}")]);
-    command.args(["-H", "Content-Type: application/json"]);
-    for (name, value) in headers {
-        command.args(["-H", &format!("{name}: {value}")]);
-    }
-    if let Some(body) = body {
-        command.args(["-d", &body.to_string()]);
-    }
-    let output = command.output().expect("curl runs");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').expect("curl printed a status");
-    (
-        status.trim().parse().unwrap_or(0),
-        serde_json::from_str(body).unwrap_or(Value::Null),
-    )
+    let body = body.map(Value::to_string);
+    let (status, text) =
+        curl_with_headers(method, url, token, body.as_deref(), headers).expect("curl runs");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// A small deterministic generator (xorshift), one per worker.
