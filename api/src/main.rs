@@ -1,5 +1,7 @@
 //! The `conveyor` binary: `serve` runs the server (with an agent in process unless
-//! `--no-agent`), `agent` runs a separate agent, `token` mints a JWT.
+//! `--no-agent`), `agent` runs a separate agent, `token` mints a JWT, and the client
+//! commands (`push`, `builds`, `releases`, `promote`, `approve`, … see `conveyor_api::cli`)
+//! speak to a server.
 
 use std::path::PathBuf;
 
@@ -19,6 +21,8 @@ use conveyor_api::{
 struct Cli {
     #[command(flatten)]
     settings: SettingsArgs,
+    #[command(flatten)]
+    client: cli::ClientArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,12 +57,6 @@ enum Command {
     /// Run an agent: lease build and deployment jobs from a server and run them. The first
     /// SIGTERM/SIGINT stops leasing and lets running jobs finish; a second kills them.
     Agent(AgentArgs),
-    /// The event log for auditors: export it as JSON lines.
-    #[command(subcommand)]
-    Events(EventsCommand),
-    /// Verify the event log's hash chain, on the server or offline from an export.
-    #[command(subcommand)]
-    Audit(AuditCommand),
     /// Mint a JWT signed with the configured HS256 secret.
     Token {
         /// The subject (who the token speaks for).
@@ -71,48 +69,8 @@ enum Command {
         #[arg(long, default_value = "1h")]
         ttl: String,
     },
-}
-
-/// Which server a client command talks to, and as whom.
-#[derive(Debug, Args)]
-struct ServerArgs {
-    /// The server's URL.
-    #[arg(long, env = "CONVEYOR_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
-    /// A bearer token (prefer the environment variable: flags show in `ps`).
-    #[arg(long, env = "CONVEYOR_TOKEN", hide_env_values = true)]
-    token: String,
-}
-
-#[derive(Debug, Subcommand)]
-enum EventsCommand {
-    /// Write every event (after a position) to stdout, one JSON object per line.
-    Export {
-        #[command(flatten)]
-        server: ServerArgs,
-        /// Only events after this position.
-        #[arg(long, default_value_t = 0)]
-        after: u64,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum AuditCommand {
-    /// Recompute the hash chain: of an export file, offline (`--file`), or on the server.
-    Verify {
-        /// An export (`conveyor events export > file.jsonl`) to verify without the server.
-        #[arg(long)]
-        file: Option<PathBuf>,
-        /// The server, when no file is given.
-        #[arg(long, env = "CONVEYOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
-        /// A token with the `audit` scope, when no file is given.
-        #[arg(long, env = "CONVEYOR_TOKEN", hide_env_values = true)]
-        token: Option<String>,
-        /// `text` or `json`.
-        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
-        output: String,
-    },
+    #[command(flatten)]
+    Client(cli::ClientCommand),
 }
 
 /// Where an agent finds its server and how it works.
@@ -157,8 +115,7 @@ fn main() -> anyhow::Result<()> {
         Command::Token { .. } => (None, None, false),
         // An agent needs none of the server's settings, nor do the client commands.
         Command::Agent(args) => return run_agent(args),
-        Command::Events(command) => return run_client(Client::Events(command)),
-        Command::Audit(command) => return run_client(Client::Audit(command)),
+        Command::Client(command) => return run_client(command, &cli.client),
     };
     let mut settings = Settings::load(SettingsOverrides {
         config: cli.settings.config,
@@ -174,7 +131,7 @@ fn main() -> anyhow::Result<()> {
             }
             serve(settings)
         }
-        Command::Agent(_) | Command::Events(_) | Command::Audit(_) => {
+        Command::Agent(_) | Command::Client(_) => {
             unreachable!("handled before reading the settings")
         }
         Command::Token { sub, scope, ttl } => {
@@ -219,75 +176,13 @@ fn serve(mut settings: Settings) -> anyhow::Result<()> {
     })
 }
 
-enum Client {
-    Events(EventsCommand),
-    Audit(AuditCommand),
-}
-
 /// Runs a client command and exits with its code (see `conveyor_api::cli`).
-fn run_client(command: Client) -> anyhow::Result<()> {
+fn run_client(command: cli::ClientCommand, args: &cli::ClientArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let result: Result<(), cli::Failure> = runtime.block_on(async move {
-        match command {
-            Client::Events(EventsCommand::Export { server, after }) => {
-                let server = cli::Server {
-                    url: server.server,
-                    token: server.token,
-                };
-                let stdout = std::io::stdout();
-                let mut out = std::io::BufWriter::new(stdout.lock());
-                let written = cli::export(&server, after, &mut out).await?;
-                std::io::Write::flush(&mut out)
-                    .map_err(|err| cli::Failure::Unavailable(err.to_string()))?;
-                eprintln!("exported {written} events");
-                Ok(())
-            }
-            Client::Audit(AuditCommand::Verify {
-                file,
-                server,
-                token,
-                output,
-            }) => {
-                let (checked, source) = match file {
-                    Some(path) => {
-                        let file = std::fs::File::open(&path).map_err(|err| {
-                            cli::Failure::Unavailable(format!("{}: {err}", path.display()))
-                        })?;
-                        let checked = cli::verify_export(std::io::BufReader::new(file))?;
-                        (checked, path.display().to_string())
-                    }
-                    None => {
-                        let token = token.ok_or_else(|| {
-                            cli::Failure::Refused(
-                                "give --token (or CONVEYOR_TOKEN) with the audit scope, or --file"
-                                    .into(),
-                            )
-                        })?;
-                        let report = cli::verify_on_server(&cli::Server {
-                            url: server.clone(),
-                            token,
-                        })
-                        .await?;
-                        let checked = report.get("checked").and_then(|c| c.as_u64()).unwrap_or(0);
-                        (checked, server)
-                    }
-                };
-                if output == "json" {
-                    println!(
-                        "{}",
-                        serde_json::json!({"intact": true, "checked": checked, "source": source})
-                    );
-                } else {
-                    println!("intact: {checked} records of {source} verify");
-                }
-                Ok(())
-            }
-        }
-    });
-    match result {
+    match runtime.block_on(cli::run(command, args)) {
         Ok(()) => Ok(()),
         Err(failure) => {
             eprintln!("{}", failure.message());

@@ -43,7 +43,7 @@ use crate::routes::*;
         dashboard::get_dashboard,
         events::list_events, events::verify_events, events::stream_events,
     ),
-    modifiers(&BearerAuth, &PageItemsByReference),
+    modifiers(&BearerAuth, &PageItemsByReference, &BinaryBodies),
     tags(
         (name = "environments", description = "Deployment targets, their history and rollback"),
         (name = "lifecycles", description = "Shared phases a release moves through, chosen per project by channel"),
@@ -125,4 +125,49 @@ pub fn document_json() -> String {
     let mut text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// Describes `application/octet-stream` bodies (artifact bytes) as a binary string, the form
+/// generators turn into a byte stream or file, where utoipa would describe `Vec<u8>` as an
+/// array of integers.
+struct BinaryBodies;
+
+impl Modify for BinaryBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            Content, RefOr,
+            schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type},
+        };
+        const OCTETS: &str = "application/octet-stream";
+        let binary = |content: &mut Content| {
+            content.schema = Some(RefOr::T(Schema::Object(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                    .build(),
+            )));
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let body = operation.request_body.as_mut();
+                if let Some(bytes) = body.and_then(|body| body.content.get_mut(OCTETS)) {
+                    binary(bytes);
+                }
+                for response in operation.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response
+                        && let Some(bytes) = response.content.get_mut(OCTETS)
+                    {
+                        binary(bytes);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -228,6 +228,51 @@ pub fn curl_with_headers(
     Ok((status.trim().parse().unwrap_or(0), body.to_owned()))
 }
 
+/// Polls `probe` every 100 ms until it answers `Some`, failing after `deadline`.
+pub fn eventually<T>(what: &str, deadline: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let until = std::time::Instant::now() + deadline;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "gave up after {deadline:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Runs git in `dir` (with a fixed identity and no global config); answers its stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// A git repository under `root` with one commit on `main`; answers its path and the commit.
+pub fn git_repository(root: &Path) -> (PathBuf, String) {
+    let repo = root.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("README"), "a small app\n").unwrap();
+    std::fs::write(repo.join("app.sh"), "echo the app\n").unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    let commit = git(&repo, &["rev-parse", "HEAD"]);
+    (repo, commit)
+}
+
 /// A fresh schema in the PostgreSQL test database (`CONVEYOR_TEST_DATABASE_URL`, which
 /// `.ci/run` sets), as a URL selecting it; fails saying how to provide a database.
 pub fn fresh_postgres_schema() -> anyhow::Result<String> {

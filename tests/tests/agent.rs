@@ -4,12 +4,14 @@
 //! step's group does not wedge the agent.
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     process::Command,
     time::{Duration, Instant},
 };
 
-use conveyor_system_tests::{AgentProcess, ServerProcess, curl, mint_token};
+use conveyor_system_tests::{
+    AgentProcess, ServerProcess, curl, eventually, git, git_repository as repository, mint_token,
+};
 use serde_json::{Value, json};
 
 /// How long a poll waits before the test fails (builds run real processes).
@@ -17,21 +19,6 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 /// The scopes of the test's operator.
 const ADMIN_SCOPES: &str = "admin read push release audit";
-
-/// Polls `probe` every 100 ms until it answers `Some`, failing after `deadline`.
-fn eventually<T>(what: &str, deadline: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
-    let until = Instant::now() + deadline;
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(
-            Instant::now() < until,
-            "gave up after {deadline:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// One API call: the status and the body as JSON (`Null` when empty, a string when not JSON).
 fn call(
@@ -55,35 +42,6 @@ fn call(
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     };
     (status, value)
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
-/// A git repository with one commit on `main`; returns its path and the commit.
-fn repository(root: &Path) -> (PathBuf, String) {
-    let repo = root.join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
-    std::fs::write(repo.join("README"), "a small app\n").unwrap();
-    std::fs::write(repo.join("app.sh"), "echo the app\n").unwrap();
-    git(&repo, &["add", "."]);
-    git(&repo, &["commit", "-q", "-m", "first"]);
-    let commit = git(&repo, &["rev-parse", "HEAD"]);
-    (repo, commit)
 }
 
 /// A server and its operator's token.

@@ -2459,7 +2459,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": number[];
+                    "application/octet-stream": string;
                 };
             };
             /** @description The client's copy (`If-None-Match`) is current */
@@ -2529,7 +2529,7 @@ export interface operations {
         /** @description The artifact's bytes */
         requestBody: {
             content: {
-                "application/octet-stream": number[];
+                "application/octet-stream": string;
             };
         };
         responses: {

@@ -1,4 +1,5 @@
 from http import HTTPStatus
+from io import BytesIO
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -7,7 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem_details import ProblemDetails
-from ...types import UNSET, Response, Unset
+from ...types import UNSET, File, Response, Unset
 
 
 def _get_kwargs(
@@ -32,9 +33,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | ProblemDetails | list[int] | None:
+) -> Any | File | ProblemDetails | None:
     if response.status_code == 200:
-        response_200 = cast(list[int], response.content)
+        response_200 = File(payload=BytesIO(response.content))
 
         return response_200
 
@@ -75,7 +76,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | ProblemDetails | list[int]]:
+) -> Response[Any | File | ProblemDetails]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -89,7 +90,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     if_none_match: None | str | Unset = UNSET,
-) -> Response[Any | ProblemDetails | list[int]]:
+) -> Response[Any | File | ProblemDetails]:
     """Download an artifact's content. Blobs never change, so answers are cacheable forever.
 
     Args:
@@ -101,7 +102,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ProblemDetails | list[int]]
+        Response[Any | File | ProblemDetails]
     """
 
     kwargs = _get_kwargs(
@@ -121,7 +122,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     if_none_match: None | str | Unset = UNSET,
-) -> Any | ProblemDetails | list[int] | None:
+) -> Any | File | ProblemDetails | None:
     """Download an artifact's content. Blobs never change, so answers are cacheable forever.
 
     Args:
@@ -133,7 +134,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ProblemDetails | list[int]
+        Any | File | ProblemDetails
     """
 
     return sync_detailed(
@@ -148,7 +149,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     if_none_match: None | str | Unset = UNSET,
-) -> Response[Any | ProblemDetails | list[int]]:
+) -> Response[Any | File | ProblemDetails]:
     """Download an artifact's content. Blobs never change, so answers are cacheable forever.
 
     Args:
@@ -160,7 +161,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ProblemDetails | list[int]]
+        Response[Any | File | ProblemDetails]
     """
 
     kwargs = _get_kwargs(
@@ -178,7 +179,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     if_none_match: None | str | Unset = UNSET,
-) -> Any | ProblemDetails | list[int] | None:
+) -> Any | File | ProblemDetails | None:
     """Download an artifact's content. Blobs never change, so answers are cacheable forever.
 
     Args:
@@ -190,7 +191,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ProblemDetails | list[int]
+        Any | File | ProblemDetails
     """
 
     return (

@@ -8,13 +8,13 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem_details import ProblemDetails
 from ...models.stored_artifact import StoredArtifact
-from ...types import Response
+from ...types import File, Response
 
 
 def _get_kwargs(
     sha256: str,
     *,
-    body: list[int],
+    body: File,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -96,14 +96,14 @@ def sync_detailed(
     sha256: str,
     *,
     client: AuthenticatedClient,
-    body: list[int],
+    body: File,
 ) -> Response[ProblemDetails | StoredArtifact]:
     """Upload an artifact's content under its SHA-256. The body is streamed to disk and its digest
     checked before it is kept; the same content is stored once.
 
     Args:
         sha256 (str):
-        body (list[int]):
+        body (File):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -129,14 +129,14 @@ def sync(
     sha256: str,
     *,
     client: AuthenticatedClient,
-    body: list[int],
+    body: File,
 ) -> ProblemDetails | StoredArtifact | None:
     """Upload an artifact's content under its SHA-256. The body is streamed to disk and its digest
     checked before it is kept; the same content is stored once.
 
     Args:
         sha256 (str):
-        body (list[int]):
+        body (File):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -157,14 +157,14 @@ async def asyncio_detailed(
     sha256: str,
     *,
     client: AuthenticatedClient,
-    body: list[int],
+    body: File,
 ) -> Response[ProblemDetails | StoredArtifact]:
     """Upload an artifact's content under its SHA-256. The body is streamed to disk and its digest
     checked before it is kept; the same content is stored once.
 
     Args:
         sha256 (str):
-        body (list[int]):
+        body (File):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -188,14 +188,14 @@ async def asyncio(
     sha256: str,
     *,
     client: AuthenticatedClient,
-    body: list[int],
+    body: File,
 ) -> ProblemDetails | StoredArtifact | None:
     """Upload an artifact's content under its SHA-256. The body is streamed to disk and its digest
     checked before it is kept; the same content is stored once.
 
     Args:
         sha256 (str):
-        body (list[int]):
+        body (File):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
