@@ -10,6 +10,8 @@ use std::{
 
 use anyhow::{Context, bail};
 
+pub mod crash;
+
 /// The `conveyor` binary built next to this test binary (`cargo test --workspace` builds it).
 pub fn conveyor_binary() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;

@@ -224,6 +224,18 @@ fn a_killed_agents_build_is_leased_again_and_succeeds_on_another_agent() {
     assert_eq!(build["lease"]["attempt"], 2, "{build}");
     assert_eq!(build["lease"]["agent"], "agent-b", "{build}");
     assert_eq!(build["artifacts"][0]["name"], "dist/out.txt", "{build}");
+    // Run again, not twice: one success in the build's stream, and no second build.
+    let id = build["id"].as_str().unwrap();
+    let (status, ended) = conveyor.call(
+        "GET",
+        &format!("/api/v1/events?stream=build-{id}&type=BuildSucceeded,BuildFailed"),
+        None,
+    );
+    assert_eq!(status, 200, "{ended}");
+    assert_eq!(ended["items"].as_array().unwrap().len(), 1, "{ended}");
+    let (status, builds) = conveyor.call("GET", "/api/v1/builds?project=app", None);
+    assert_eq!(status, 200, "{builds}");
+    assert_eq!(builds["items"].as_array().unwrap().len(), 1, "{builds}");
 }
 
 #[test]
