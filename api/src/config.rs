@@ -56,6 +56,9 @@ pub struct Settings {
     pub builtin_agent: bool,
     /// How often the projects' retention policies are applied, in seconds.
     pub retention_interval_seconds: u64,
+    /// How many events apart the read model is checkpointed to the data directory (a clean
+    /// stop writes one too), so a start replays only the log after the checkpoint.
+    pub checkpoint_every: u64,
     /// A `postgres://` URL: the event log lives in PostgreSQL, shared by every node on it;
     /// `None` keeps it in the embedded SQLite file in the data directory.
     pub database: Option<String>,
@@ -76,6 +79,7 @@ impl Default for Settings {
             secrets_key: None,
             builtin_agent: true,
             retention_interval_seconds: 3600,
+            checkpoint_every: 100_000,
             database: None,
         }
     }
@@ -105,6 +109,7 @@ impl fmt::Debug for Settings {
                 "retention_interval_seconds",
                 &self.retention_interval_seconds,
             )
+            .field("checkpoint_every", &self.checkpoint_every)
             .field("database", &self.database.as_deref().map(redact_password))
             .finish()
     }
@@ -168,6 +173,7 @@ struct FileSettings {
     secrets_key: Option<String>,
     builtin_agent: Option<bool>,
     retention_interval_seconds: Option<u64>,
+    checkpoint_every: Option<u64>,
     database: Option<String>,
 }
 
@@ -254,6 +260,7 @@ impl Settings {
             settings.retention_interval_seconds = file
                 .retention_interval_seconds
                 .unwrap_or(settings.retention_interval_seconds);
+            settings.checkpoint_every = file.checkpoint_every.unwrap_or(settings.checkpoint_every);
             settings.database = file.database.or(settings.database);
         }
 
@@ -301,6 +308,11 @@ impl Settings {
                 format!(
                     "CONVEYOR_RETENTION_INTERVAL_SECONDS must be a whole number of seconds, not {value:?}"
                 )
+            })?;
+        }
+        if let Some(value) = non_empty(env, "CONVEYOR_CHECKPOINT_EVERY") {
+            settings.checkpoint_every = value.trim().parse().with_context(|| {
+                format!("CONVEYOR_CHECKPOINT_EVERY must be a whole number of events, not {value:?}")
             })?;
         }
         if let Some(value) = non_empty(env, "CONVEYOR_DATABASE_URL") {
@@ -379,6 +391,9 @@ impl Settings {
         }
         if self.retention_interval_seconds == 0 {
             bail!("retention_interval_seconds must be at least 1");
+        }
+        if self.checkpoint_every == 0 {
+            bail!("checkpoint_every must be at least 1");
         }
         Ok(())
     }

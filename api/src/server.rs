@@ -35,6 +35,9 @@ use crate::{
 /// File name of the SQLite event log in the data directory.
 pub const EVENT_LOG_FILE_NAME: &str = "events.sqlite3";
 
+/// The read model's checkpoint in the data directory (see the engine's `checkpoint.rs`).
+pub const CHECKPOINT_FILE_NAME: &str = "projections.checkpoint";
+
 /// The name the in-process agent leases jobs under.
 pub const BUILTIN_AGENT_NAME: &str = "builtin";
 
@@ -261,6 +264,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             lease_duration,
             run_process_manager: true,
             max_attempts: settings.max_attempts,
+            checkpoint: Some(settings.data_dir.join(CHECKPOINT_FILE_NAME)),
+            checkpoint_every: settings.checkpoint_every,
         },
     )
     .await

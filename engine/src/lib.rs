@@ -4,6 +4,7 @@
 //! The engine does no HTTP and no SQL: it talks to the log through `conveyor_store::EventStore`.
 
 pub mod aggregate;
+mod checkpoint;
 pub mod error;
 pub mod ids;
 pub mod model;

@@ -28,7 +28,7 @@ use crate::{
 };
 
 /// Bookkeeping every view carries.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tracked<S> {
     /// The aggregate's state.
     pub state: S,
@@ -61,7 +61,7 @@ impl<S: Aggregate> Tracked<S> {
 }
 
 /// A build and what the log says around it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BuildView {
     /// The build.
     pub tracked: Tracked<BuildState>,
@@ -76,7 +76,7 @@ pub struct BuildView {
 }
 
 /// A release and where it has been deployed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReleaseView {
     /// The release.
     pub tracked: Tracked<ReleaseState>,
@@ -94,7 +94,7 @@ impl ReleaseView {
 }
 
 /// A deployment and what the log says around it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeploymentView {
     /// The deployment.
     pub tracked: Tracked<DeploymentState>,
@@ -112,7 +112,7 @@ pub struct DeploymentView {
 }
 
 /// One deployment as a dashboard cell shows it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CellDeployment {
     /// The deployment.
     pub deployment_id: Uuid,
@@ -125,7 +125,7 @@ pub struct CellDeployment {
 }
 
 /// One project in one environment, as the dashboard shows it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardCell {
     /// The deployment live now (the last that succeeded).
     pub live: Option<CellDeployment>,
@@ -140,10 +140,13 @@ pub struct DashboardCell {
 }
 
 /// Everything the log says, folded.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ReadModel {
     /// Position of the last applied record.
     pub position: u64,
+    /// Hash of the last applied record: which log this model folded (a checkpoint of it is
+    /// only good for a log with this hash at this position).
+    pub hash: String,
     /// Environments by name.
     pub environments: BTreeMap<EnvironmentName, Tracked<EnvironmentState>>,
     /// Projects by name.
@@ -151,6 +154,7 @@ pub struct ReadModel {
     /// Lifecycles by name.
     pub lifecycles: BTreeMap<LifecycleName, Tracked<LifecycleState>>,
     /// The project × environment grid, kept up to date per event.
+    #[serde(with = "pairs")]
     pub dashboard: BTreeMap<(ProjectName, EnvironmentName), DashboardCell>,
     /// Event subscriptions by id.
     pub subscriptions: BTreeMap<Uuid, Tracked<SubscriptionState>>,
@@ -169,12 +173,43 @@ pub struct ReadModel {
     /// Builds queued per push.
     pub builds_by_push: HashMap<Uuid, Vec<Uuid>>,
     /// Release ids per (project, version).
+    #[serde(with = "pairs")]
     pub release_versions: HashMap<(ProjectName, String), Uuid>,
     /// Artifact digests whose bytes retention deleted, and why.
     pub deleted_artifacts: HashMap<String, String>,
     /// Jobs whose logs retention deleted, and why.
     pub deleted_logs: HashMap<Uuid, String>,
     build_counts: HashMap<ProjectName, u64>,
+}
+
+/// Maps keyed by tuples, which JSON objects cannot key, written as a list of pairs.
+mod pairs {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Sorted by key, so the same map is always written the same way.
+    pub fn serialize<'a, M, K, V, S>(map: &'a M, serializer: S) -> Result<S::Ok, S::Error>
+    where
+        &'a M: IntoIterator<Item = (&'a K, &'a V)>,
+        K: Serialize + Ord + 'a,
+        V: Serialize + 'a,
+        S: Serializer,
+    {
+        let mut pairs: Vec<(&K, &V)> = map.into_iter().collect();
+        pairs.sort_by(|a, b| a.0.cmp(b.0));
+        serializer.collect_seq(pairs)
+    }
+
+    pub fn deserialize<'de, M, K, V, D>(deserializer: D) -> Result<M, D::Error>
+    where
+        M: FromIterator<(K, V)>,
+        K: Deserialize<'de>,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
+    }
 }
 
 /// The uuid a stream name carries after `prefix` (`deployment-<uuid>`).
@@ -188,6 +223,7 @@ impl ReadModel {
     /// Applies one record (records must come in position order).
     pub fn apply(&mut self, record: &Record) {
         self.position = record.position;
+        self.hash.clone_from(&record.hash);
         let stream = record.stream.as_str();
         let ty = record.event_type.as_str();
         if let Some(name) = stream.strip_prefix("environment-") {

@@ -4,7 +4,10 @@
 
 use std::{
     collections::BTreeSet,
-    sync::{Arc, Mutex, RwLock},
+    sync::{
+        Arc, Mutex, RwLock,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
     time::Duration as StdDuration,
 };
 
@@ -35,6 +38,7 @@ use crate::{
         push::{PushEvent, PushReport, PushState},
         release::{CreateRelease, ReleaseSnapshot, ReleaseState},
     },
+    checkpoint,
     error::{DomainError, EngineError},
     ids::{
         build_stream, deployment_stream, derived_id, environment_stream, integration_stream,
@@ -98,6 +102,12 @@ pub struct EngineConfig {
     pub run_process_manager: bool,
     /// How many leases of one job may lapse before the job fails.
     pub max_attempts: u32,
+    /// Where the read model is checkpointed (see `checkpoint.rs`); `None`: every start
+    /// replays the whole log.
+    pub checkpoint: Option<std::path::PathBuf>,
+    /// How many events apart checkpoints are written while running (one is also written on
+    /// a clean stop).
+    pub checkpoint_every: u64,
 }
 
 impl Default for EngineConfig {
@@ -106,6 +116,8 @@ impl Default for EngineConfig {
             lease_duration: Duration::seconds(60),
             run_process_manager: true,
             max_attempts: 3,
+            checkpoint: None,
+            checkpoint_every: 100_000,
         }
     }
 }
@@ -309,6 +321,10 @@ struct Inner {
     /// Whether this node holds the store's process-manager lock: only the leader reacts to
     /// events, sweeps, and runs the other once-per-cluster work.
     leader: watch::Sender<bool>,
+    /// Position of the last checkpoint written (or loaded).
+    checkpointed: AtomicU64,
+    /// Whether a checkpoint is being written.
+    checkpointing: AtomicBool,
     config: EngineConfig,
 }
 
@@ -327,20 +343,27 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Starts the engine: replays the log into the read model, then follows it; the process
-    /// manager resumes after its checkpoint. Returns once the model has caught up with the
-    /// log as it was at start.
+    /// Starts the engine: loads the projection checkpoint when there is a good one, replays
+    /// the log after it into the read model, then follows the log; the process manager resumes
+    /// after its own checkpoint. Returns once the model has caught up with the log as it was
+    /// at start.
     pub async fn start(
         store: Arc<dyn EventStore>,
         config: EngineConfig,
     ) -> Result<Self, EngineError> {
         let head = store.head().await?;
-        let subscription = store.subscribe(0).await?;
+        let model = match &config.checkpoint {
+            Some(path) => checkpoint::load(path, &*store).await,
+            None => None,
+        }
+        .unwrap_or_default();
+        let from = model.position;
+        let subscription = store.subscribe(from).await?;
         let engine = Self {
             inner: Arc::new(Inner {
                 store,
-                model: RwLock::new(ReadModel::default()),
-                applied: watch::Sender::new(0),
+                model: RwLock::new(model),
+                applied: watch::Sender::new(from),
                 reacted: watch::Sender::new(0),
                 stop: watch::Sender::new(false),
                 task: Mutex::new(None),
@@ -348,6 +371,8 @@ impl Engine {
                 manager: Mutex::new(None),
                 leasing: tokio::sync::Mutex::new(()),
                 leader: watch::Sender::new(false),
+                checkpointed: AtomicU64::new(from),
+                checkpointing: AtomicBool::new(false),
                 config,
             }),
         };
@@ -412,6 +437,37 @@ impl Engine {
         if let Some(handle) = handle {
             let _ = handle.await;
         }
+        // The follower has stopped: checkpoint what it applied, so the next start is quick.
+        if self.applied_position() > self.inner.checkpointed.load(Ordering::Acquire) {
+            let engine = self.clone();
+            let _ = tokio::task::spawn_blocking(move || engine.write_checkpoint()).await;
+        }
+    }
+
+    /// Writes the projection checkpoint, if one is configured, unless one is being written.
+    fn write_checkpoint(&self) {
+        let Some(path) = &self.inner.config.checkpoint else {
+            return;
+        };
+        if self.inner.checkpointing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let written = self.read(|model| checkpoint::write(path, model).map(|()| model.position));
+        match written {
+            Ok(position) => {
+                self.inner.checkpointed.store(position, Ordering::Release);
+                tracing::info!(
+                    position,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "wrote the projection checkpoint"
+                );
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, path = %path.display(), "writing the projection checkpoint failed")
+            }
+        }
+        self.inner.checkpointing.store(false, Ordering::Release);
     }
 
     /// The event store underneath (the API's auditor endpoints read it directly).
@@ -536,6 +592,14 @@ impl Engine {
                 .unwrap_or_else(|e| e.into_inner())
                 .apply(&record);
             self.inner.applied.send_replace(record.position);
+            let since = record.position - self.inner.checkpointed.load(Ordering::Acquire);
+            if self.inner.config.checkpoint.is_some()
+                && since >= self.inner.config.checkpoint_every
+                && !self.inner.checkpointing.load(Ordering::Acquire)
+            {
+                let engine = self.clone();
+                tokio::task::spawn_blocking(move || engine.write_checkpoint());
+            }
         }
     }
 

@@ -1205,6 +1205,98 @@ async fn a_restart_on_the_same_file_keeps_everything() -> TestResult {
     Ok(())
 }
 
+/// The read model as JSON, and the same folded from the whole log by a fresh model.
+async fn model_and_fresh_replay(
+    engine: &Engine,
+    store: &SqliteStore,
+) -> TestResult<(serde_json::Value, serde_json::Value)> {
+    let ours = engine.read(|model| serde_json::to_value(model))?;
+    let mut fresh = conveyor_engine::model::ReadModel::default();
+    let mut filter = conveyor_store::ReadFilter {
+        limit: 1000,
+        ..conveyor_store::ReadFilter::default()
+    };
+    loop {
+        let records = store.read_all(&filter).await?;
+        let Some(last) = records.last() else { break };
+        filter.after = last.position;
+        records.iter().for_each(|record| fresh.apply(record));
+    }
+    Ok((ours, serde_json::to_value(&fresh)?))
+}
+
+#[tokio::test]
+async fn a_start_from_the_projection_checkpoint_replays_only_the_tail_and_equals_a_full_replay()
+-> TestResult {
+    let world = standard_world(PIPELINE).await?;
+    world.push("refs/heads/main", 1).await?;
+    world.run_build("agent-1").await?;
+    world.settle().await?;
+    world.engine.shutdown().await;
+    let path = world.dir.path().join("projections.checkpoint");
+    let config = || EngineConfig {
+        checkpoint: Some(path.clone()),
+        ..EngineConfig::default()
+    };
+    let store = world.store.clone();
+    let start = || Engine::start(store.clone() as Arc<dyn EventStore>, config());
+
+    // No checkpoint yet: a full replay; a clean stop writes one.
+    let engine = start().await?;
+    engine.shutdown().await;
+    let written = std::fs::read_to_string(&path)?;
+    let (header, body) = written.split_once('\n').ok_or("a header line")?;
+
+    // The checkpoint is what a start uses: a marked description shows through.
+    let marked = body.replacen("the dev environment", "MARKED", 1);
+    assert_ne!(marked, body, "the checkpoint holds the environment");
+    std::fs::write(&path, format!("{header}\n{marked}"))?;
+    let engine = start().await?;
+    let description = engine.read(|m| m.environments[&env("dev")].state.description.clone());
+    assert_eq!(description, "MARKED");
+    engine.shutdown().await;
+
+    // A checkpoint whose last record is not the log's is not used.
+    let wrong_hash = header.replacen("\"hash\":\"", "\"hash\":\"0", 1);
+    std::fs::write(&path, format!("{wrong_hash}\n{marked}"))?;
+    let engine = start().await?;
+    let description = engine.read(|m| m.environments[&env("dev")].state.description.clone());
+    assert_eq!(description, "the dev environment");
+
+    // The log goes on after the checkpoint; a start from the old checkpoint replays the tail
+    // and ends where a full replay ends.
+    engine.shutdown().await;
+    std::fs::write(&path, &written)?;
+    let engine = start().await?;
+    let world = World {
+        engine,
+        dir: world.dir,
+        store: world.store,
+    };
+    world.run_deployment("agent-1").await?;
+    world.run_deployment("agent-1").await?;
+    world.push("refs/heads/main", 2).await?;
+    world.run_build("agent-1").await?;
+    world.settle().await?;
+    world.engine.shutdown().await;
+    std::fs::write(&path, &written)?;
+    let engine = start().await?;
+    let (ours, fresh) = model_and_fresh_replay(&engine, &world.store).await?;
+    assert!(ours["position"].as_u64() > Some(0));
+    let differing: Vec<&String> = ours
+        .as_object()
+        .ok_or("an object")?
+        .iter()
+        .filter(|(key, value)| fresh.get(key.as_str()) != Some(value))
+        .map(|(key, _)| key)
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "differs from a full replay: {differing:?}"
+    );
+    Ok(())
+}
+
 // ----- deliveries -----
 
 #[tokio::test]

@@ -3,9 +3,9 @@
 //! `tests/tests/crash.rs` and the long one in `tests/examples/crash_cycles.rs`.
 //!
 //! After each restart: every acknowledged write is in the log, positions are gapless from 1,
-//! the hash chain verifies, the restarted server's projections equal a fresh replay (a second
-//! server on a copy of the crashed data directory, its projection checkpoint deleted), and the
-//! server accepts work again.
+//! the hash chain verifies, the restarted server's projections — loaded from its checkpoint
+//! and the log after it — equal a fresh replay (a second server on a copy of the crashed log
+//! without the checkpoint), and the server accepts work again.
 
 use std::{
     collections::HashSet,
@@ -19,6 +19,16 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 
 use crate::{ServerProcess, mint_token};
+
+/// The crashing server: no built-in agent, and a projection checkpoint every 500 events, so
+/// restarts load checkpoints written (and perhaps torn) by killed servers.
+const SERVER_ENV: &[(&str, &str)] = &[
+    ("CONVEYOR_NO_AGENT", "1"),
+    ("CONVEYOR_CHECKPOINT_EVERY", "500"),
+];
+
+/// The projection checkpoint's file name in the data directory.
+const CHECKPOINT: &str = "projections.checkpoint";
 
 /// The SQLite event log's file name in the data directory (its WAL carries a suffix).
 const EVENT_LOG: &str = "events.sqlite3";
@@ -65,7 +75,8 @@ pub fn run_cycles(
         .build()?;
     let mut random = StdRng::seed_from_u64(seed);
     let mut all_acknowledged = HashSet::new();
-    let mut server = ServerProcess::start(data_dir)?;
+    let start = || ServerProcess::start_with(data_dir, SERVER_ENV);
+    let mut server = start()?;
     for cycle in 0..cycles {
         let kill_after = random.random_range(kill_window.0..=kill_window.1);
         let acknowledged = runtime.block_on(write_until_killed(
@@ -81,7 +92,7 @@ pub fn run_cycles(
         copy_crash_image(data_dir, fresh_dir.path())?;
 
         let started = Instant::now();
-        server = ServerProcess::start(data_dir)?;
+        server = start()?;
         let client = reqwest::Client::new();
         runtime.block_on(ready(&client, &server.url))?;
         let restart = started.elapsed();
@@ -95,6 +106,10 @@ pub fn run_cycles(
             accepts_work(&client, &server.url, &token, cycle).await?;
             anyhow::Ok(log.len() as u64)
         })?;
+        ensure!(
+            head < 1_000 || data_dir.join(CHECKPOINT).exists(),
+            "no projection checkpoint after {head} events"
+        );
         each(&CycleReport {
             cycle,
             killed_after,

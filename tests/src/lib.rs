@@ -11,6 +11,7 @@ use std::{
 use anyhow::{Context, bail};
 
 pub mod crash;
+pub mod scale;
 
 /// The `conveyor` binary built next to this test binary (`cargo test --workspace` builds it).
 pub fn conveyor_binary() -> anyhow::Result<PathBuf> {
@@ -95,6 +96,11 @@ impl ServerProcess {
                 }
             }
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Kills the process with SIGKILL (no chance to flush or shut down) and reaps it.

@@ -143,7 +143,7 @@ pub enum BuildCommand {
 }
 
 /// A build as its stream says.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BuildState {
     /// The id; None until queued.
     pub id: Option<Uuid>,

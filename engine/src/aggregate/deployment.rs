@@ -388,7 +388,7 @@ pub enum DeploymentCommand {
 }
 
 /// A deployment as its stream says.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeploymentState {
     /// Id; None until requested.
     pub id: Option<Uuid>,

@@ -104,7 +104,7 @@ pub enum EnvironmentCommand {
 }
 
 /// An environment as its stream says.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentState {
     /// None until created.
     pub name: Option<EnvironmentName>,

@@ -63,7 +63,7 @@ pub enum IntegrationEvent {
 }
 
 /// An integration as its stream says.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IntegrationState {
     /// None until created.
     pub spec: Option<IntegrationSpec>,

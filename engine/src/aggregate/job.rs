@@ -63,7 +63,7 @@ pub struct StepReport {
 }
 
 /// A job's protocol state, embedded in builds and deployments.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JobState {
     /// The latest lease, if any.
     pub lease: Option<Lease>,

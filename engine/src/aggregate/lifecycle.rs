@@ -334,7 +334,7 @@ pub enum LifecycleEvent {
 }
 
 /// A lifecycle as its stream says.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LifecycleState {
     /// None until created.
     pub spec: Option<LifecycleSpec>,

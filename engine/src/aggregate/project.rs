@@ -79,7 +79,7 @@ pub enum VariableScope {
 }
 
 /// A variable's value for one environment, and where it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ResolvedVariable {
     /// Name.
     pub name: String,
@@ -404,7 +404,7 @@ pub enum ProjectCommand {
 }
 
 /// A project as its stream says.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProjectState {
     /// None until created.
     pub spec: Option<ProjectSpec>,

@@ -132,7 +132,7 @@ pub enum PushEvent {
 }
 
 /// A push as its stream says.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PushState {
     /// Set once received.
     pub report: Option<PushReport>,

@@ -106,7 +106,7 @@ pub struct ReleaseSnapshot {
 }
 
 /// A release as its stream says.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReleaseState {
     /// None until created.
     pub snapshot: Option<ReleaseSnapshot>,

@@ -44,7 +44,7 @@ pub enum SubscriptionEvent {
 }
 
 /// A subscription as its stream says.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SubscriptionState {
     /// None until created.
     pub spec: Option<SubscriptionSpec>,
