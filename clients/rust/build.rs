@@ -5,7 +5,11 @@
 //! progenitor reads OpenAPI 3.0, and our document is 3.1. The generator gets a 3.0 copy:
 //! - `type: [T, "null"]` becomes `type: T, nullable: true`; a `oneOf` with a `null` arm
 //!   becomes the other arm, nullable; `propertyNames` (3.1 only) goes;
-//! - an optional parameter is `Option<T>` already, so its schema loses `null`;
+//! - an optional parameter is `Option<T>` already, so its schema loses `null`; a header
+//!   parameter loses its length and pattern (progenitor would make the caller build a
+//!   validating newtype for `Idempotency-Key`; the server checks the value anyway);
+//! - problem answers (`application/problem+json`) are described as `application/json`, the
+//!   one media type whose bodies progenitor types;
 //! - progenitor types one success and one error shape per operation: where statuses
 //!   disagree, the body-less ones (`204` from the job lease, `304` from an artifact
 //!   download) are left out, and the client answers them as `Error::UnexpectedResponse`,
@@ -52,9 +56,17 @@ fn as_openapi_3_0(spec: &mut Value) {
             .get_mut("parameters")
             .and_then(Value::as_array_mut)
         {
-            for schema in parameters.iter_mut().filter_map(|p| p.get_mut("schema")) {
-                if let Some(schema) = schema.as_object_mut() {
-                    schema.remove("nullable");
+            for parameter in parameters.iter_mut() {
+                let header = parameter.get("in").is_some_and(|place| place == "header");
+                let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut)
+                else {
+                    continue;
+                };
+                schema.remove("nullable");
+                if header {
+                    for constraint in ["minLength", "maxLength", "pattern"] {
+                        schema.remove(constraint);
+                    }
                 }
             }
         }
@@ -62,6 +74,7 @@ fn as_openapi_3_0(spec: &mut Value) {
             .get_mut("responses")
             .and_then(Value::as_object_mut)
         {
+            problem_json_as_json(responses);
             one_shape_per_class(responses, true);
             one_shape_per_class(responses, false);
         }
@@ -97,6 +110,21 @@ fn nullable_as_3_0(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(nullable_as_3_0),
         _ => {}
+    }
+}
+
+/// Describes `application/problem+json` answers as `application/json`: progenitor types only
+/// `application/json` bodies (any other is a raw byte stream), and a problem document is JSON
+/// (reqwest decodes it whatever the content type says).
+fn problem_json_as_json(responses: &mut Map<String, Value>) {
+    for content in responses
+        .values_mut()
+        .filter_map(|response| response.get_mut("content"))
+        .filter_map(Value::as_object_mut)
+    {
+        if let Some(problem) = content.remove("application/problem+json") {
+            content.insert("application/json".into(), problem);
+        }
     }
 }
 

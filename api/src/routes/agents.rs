@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::context;
 use crate::{
     auth::Principal,
-    error::{ApiError, ProblemDetails},
+    error::{ApiError, PROBLEM_JSON, ProblemDetails},
     server::AppState,
     wire::{
         ArtifactDto, ArtifactRequest, BuildStatusDto, CompleteRequest, DeploymentStatusDto,
@@ -29,10 +29,12 @@ use crate::{
     responses(
         (status = 200, description = "A job, leased to this agent", body = JobAssignmentDto),
         (status = 204, description = "No job waits"),
-        (status = 400, description = "Malformed body", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `agent`", body = ProblemDetails),
-        (status = 422, description = "Invalid agent name", body = ProblemDetails),
+        (status = 400, description = "Malformed body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `agent`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid agent name, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["agent"]))
 )]
@@ -196,10 +198,14 @@ async fn run_job_command(
     request_body = LeaseRef,
     responses(
         (status = 200, description = "Lease extended", body = JobStatus),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `agent`", body = ProblemDetails),
-        (status = 404, description = "No such job", body = ProblemDetails),
-        (status = 409, description = "The lease lapsed or was superseded, or the job ended", body = ProblemDetails),
+        (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `agent`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such job", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "The lease lapsed or was superseded, or the job ended", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "An Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["agent"]))
 )]
@@ -225,10 +231,14 @@ pub async fn heartbeat_job(
     request_body = LeaseRef,
     responses(
         (status = 200, description = "Started", body = JobStatus),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `agent`", body = ProblemDetails),
-        (status = 404, description = "No such job", body = ProblemDetails),
-        (status = 409, description = "Not leased under this lease, or already started", body = ProblemDetails),
+        (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `agent`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such job", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "Not leased under this lease, or already started", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "An Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["agent"]))
 )]
@@ -259,11 +269,14 @@ pub async fn start_job(
     request_body = StepRequest,
     responses(
         (status = 200, description = "Recorded", body = JobStatus),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `agent`", body = ProblemDetails),
-        (status = 404, description = "No such job", body = ProblemDetails),
-        (status = 409, description = "Not running under this lease", body = ProblemDetails),
-        (status = 422, description = "Invalid step", body = ProblemDetails),
+        (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `agent`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such job", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "Not running under this lease", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid step, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["agent"]))
 )]
@@ -300,11 +313,14 @@ pub async fn report_step(
     request_body = ArtifactRequest,
     responses(
         (status = 200, description = "Recorded", body = JobStatus),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `agent`", body = ProblemDetails),
-        (status = 404, description = "No such job", body = ProblemDetails),
-        (status = 409, description = "Not running under this lease, or not a build", body = ProblemDetails),
-        (status = 422, description = "Invalid name or digest, content not uploaded yet (`PUT /api/v1/artifacts/{sha256}`), or a size that differs from the stored content's", body = ProblemDetails),
+        (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `agent`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such job", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "Not running under this lease, or not a build", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid name or digest, content not uploaded yet (`PUT /api/v1/artifacts/{sha256}`), a size that differs from the stored content's, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["agent"]))
 )]
@@ -368,10 +384,14 @@ pub async fn report_artifact(
     request_body = CompleteRequest,
     responses(
         (status = 200, description = "Recorded", body = JobStatus),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `agent`", body = ProblemDetails),
-        (status = 404, description = "No such job", body = ProblemDetails),
-        (status = 409, description = "Not running under this lease", body = ProblemDetails),
+        (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `agent`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such job", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "Not running under this lease", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "An Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["agent"]))
 )]
@@ -419,9 +439,10 @@ pub async fn complete_job(
     params(("id" = Uuid, Path, description = "Job (build or deployment) id")),
     responses(
         (status = 200, description = "The job", body = JobStatus),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `agent`", body = ProblemDetails),
-        (status = 404, description = "No such job", body = ProblemDetails),
+        (status = 400, description = "Malformed id", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `agent`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such job", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["agent"]))
 )]

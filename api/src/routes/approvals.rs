@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use crate::{
     auth::Principal,
-    error::{ApiError, ProblemDetails},
+    error::{ApiError, PROBLEM_JSON, ProblemDetails},
     server::AppState,
     wire::{Deployment, Page},
 };
@@ -27,9 +27,10 @@ pub struct ApprovalsQuery {
     params(ApprovalsQuery),
     responses(
         (status = 200, description = "What waits for the caller", body = Page<Deployment>),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Never for a valid token: without approve scopes the list is empty", body = ProblemDetails),
-        (status = 422, description = "pending=false is not supported", body = ProblemDetails),
+        (status = 400, description = "Malformed query", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Never for a valid token: without approve scopes the list is empty", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "pending=false is not supported", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["approve:<env>"]))
 )]

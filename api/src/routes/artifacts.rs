@@ -9,7 +9,7 @@ use super::require_any;
 use crate::{
     auth::Principal,
     blobs::{BlobError, Sha256Digest, read_chunks},
-    error::{ApiError, ProblemDetails},
+    error::{ApiError, PROBLEM_JSON, ProblemDetails},
     server::AppState,
 };
 
@@ -71,12 +71,12 @@ fn blob_error(err: BlobError) -> ApiError {
         (status = 200, description = "Already stored; nothing changed", body = StoredArtifact),
         (status = 201, description = "Stored", body = StoredArtifact,
             headers(("Location" = String, description = "Where to download it"))),
-        (status = 400, description = "The body could not be read", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `agent`", body = ProblemDetails),
-        (status = 413, description = "Larger than the server's artifact size limit", body = ProblemDetails),
-        (status = 415, description = "Not application/octet-stream", body = ProblemDetails),
-        (status = 422, description = "Malformed digest, or the content does not hash to it (field `sha256`)", body = ProblemDetails),
+        (status = 400, description = "The body could not be read", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `agent`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Larger than the server's artifact size limit", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "Not application/octet-stream", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Malformed digest, or the content does not hash to it (field `sha256`)", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["agent"]))
 )]
@@ -149,11 +149,11 @@ pub async fn upload_artifact(
                 ("Content-Length" = u64, description = "Size in bytes"),
             )),
         (status = 304, description = "The client's copy (`If-None-Match`) is current"),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read` (or `agent`)", body = ProblemDetails),
-        (status = 404, description = "No artifact with this digest", body = ProblemDetails),
-        (status = 410, description = "Retention deleted these bytes (the detail says which release and rule)", body = ProblemDetails),
-        (status = 422, description = "Malformed digest", body = ProblemDetails),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read` (or `agent`)", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No artifact with this digest", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 410, description = "Retention deleted these bytes (the detail says which release and rule)", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Malformed digest", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]), ("bearer" = ["agent"]))
 )]

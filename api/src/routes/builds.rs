@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{context, parse_project};
 use crate::{
     auth::Principal,
-    error::{ApiError, ProblemDetails},
+    error::{ApiError, PROBLEM_JSON, ProblemDetails},
     server::AppState,
     wire::{Build, CancelRequest, Page, PageQuery, ProjectQuery, PushAccepted, PushRequest},
 };
@@ -17,13 +17,15 @@ use crate::{
 #[utoipa::path(
     post, path = "/api/v1/pushes", tag = "builds",
     request_body = PushRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     responses(
         (status = 202, description = "Recorded; the builds it queued", body = PushAccepted),
-        (status = 400, description = "Malformed body", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `push`", body = ProblemDetails),
-        (status = 422, description = "Invalid commit, ref or repository", body = ProblemDetails),
+        (status = 400, description = "Malformed body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `push`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid commit, ref or repository, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["push"]))
 )]
@@ -63,9 +65,10 @@ pub async fn create_push(
     params(ProjectQuery, PageQuery),
     responses(
         (status = 200, description = "Builds, newest first", body = Page<Build>),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
-        (status = 422, description = "Invalid project name", body = ProblemDetails),
+        (status = 400, description = "Malformed query", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid project name", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -94,10 +97,10 @@ pub async fn list_builds(
     params(("id" = Uuid, Path, description = "Build id")),
     responses(
         (status = 200, description = "The build", body = Build),
-        (status = 400, description = "Malformed id", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
-        (status = 404, description = "No such build", body = ProblemDetails),
+        (status = 400, description = "Malformed id", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such build", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -115,14 +118,17 @@ pub async fn get_build(
 #[utoipa::path(
     post, path = "/api/v1/builds/{id}/cancel", tag = "builds",
     params(("id" = Uuid, Path, description = "Build id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     request_body(content = CancelRequest, description = "Optional reason"),
     responses(
         (status = 200, description = "Cancelled", body = Build),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `admin`", body = ProblemDetails),
-        (status = 404, description = "No such build", body = ProblemDetails),
-        (status = 409, description = "The build has already ended", body = ProblemDetails),
+        (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such build", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "The build has already ended", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "An Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["admin"]))
 )]

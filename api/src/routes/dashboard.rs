@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::Principal,
-    error::{ApiError, ProblemDetails},
+    error::{ApiError, PROBLEM_JSON, ProblemDetails},
     server::AppState,
     wire::DeploymentStatusDto,
 };
@@ -83,8 +83,8 @@ pub struct DashboardDto {
     get, path = "/api/v1/dashboard", tag = "dashboard",
     responses(
         (status = 200, description = "The grid", body = DashboardDto),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{context, created, freeze_override, parse_environment, parse_project, with_etag};
 use crate::{
     auth::Principal,
-    error::{ApiError, ProblemDetails},
+    error::{ApiError, PROBLEM_JSON, ProblemDetails},
     server::AppState,
     wire::{
         ArtifactDto, CreateEnvironmentRequest, Deployment, Environment, FreezeDto, Page, PageQuery,
@@ -24,14 +24,16 @@ use crate::{
 #[utoipa::path(
     post, path = "/api/v1/environments", tag = "environments",
     request_body = CreateEnvironmentRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     responses(
         (status = 201, description = "Created", body = Environment),
-        (status = 400, description = "Malformed body", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `admin`", body = ProblemDetails),
-        (status = 409, description = "It already exists", body = ProblemDetails),
-        (status = 422, description = "Invalid name or policy", body = ProblemDetails),
+        (status = 400, description = "Malformed body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "It already exists", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid name or policy, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["admin"]))
 )]
@@ -79,8 +81,8 @@ pub async fn create_environment(
     get, path = "/api/v1/environments", tag = "environments",
     responses(
         (status = 200, description = "Every environment, by name", body = Page<Environment>),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -108,9 +110,10 @@ pub async fn list_environments(
     params(("env" = String, Path, description = "Environment name")),
     responses(
         (status = 200, description = "The environment", body = Environment),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
-        (status = 404, description = "No such environment", body = ProblemDetails),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such environment", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid environment name", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -138,9 +141,10 @@ pub async fn get_environment(
     params(("env" = String, Path, description = "Environment name")),
     responses(
         (status = 200, description = "Deployments that have not ended, per project in queue order", body = Page<QueueEntry>),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
-        (status = 404, description = "No such environment", body = ProblemDetails),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such environment", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid environment name", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -173,9 +177,11 @@ pub async fn environment_queue(
     params(("env" = String, Path, description = "Environment name"), PageQuery),
     responses(
         (status = 200, description = "Deployments, newest first", body = Page<Deployment>),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
-        (status = 404, description = "No such environment", body = ProblemDetails),
+        (status = 400, description = "Malformed query", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such environment", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid environment name", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -199,15 +205,18 @@ pub async fn environment_history(
 #[utoipa::path(
     post, path = "/api/v1/environments/{env}/rollback", tag = "environments",
     params(("env" = String, Path, description = "Environment name"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     request_body = RollbackRequest,
     responses(
         (status = 201, description = "A rollback deployment was requested", body = Deployment),
-        (status = 400, description = "Malformed body", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `deploy:<env>`", body = ProblemDetails),
-        (status = 404, description = "No such environment or project", body = ProblemDetails),
-        (status = 409, description = "Nothing to roll back to, the named release was not live here, or a freeze applies to rollbacks and was not overridden", body = ProblemDetails),
+        (status = 400, description = "Malformed body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `deploy:<env>`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such environment or project", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "Nothing to roll back to, the named release was not live here, or a freeze applies to rollbacks and was not overridden", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid environment or project name, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["deploy:<env>"]))
 )]
@@ -280,10 +289,11 @@ pub struct EnvironmentStateAt {
     params(("env" = String, Path, description = "Environment name"), StateQuery),
     responses(
         (status = 200, description = "The environment at that moment", body = EnvironmentStateAt),
-        (status = 400, description = "`at` is neither a time nor a position", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
-        (status = 404, description = "No such environment (at that moment)", body = ProblemDetails),
+        (status = 400, description = "`at` is neither a time nor a position", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such environment (at that moment)", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid environment name", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -344,15 +354,17 @@ pub async fn environment_state(
 #[utoipa::path(
     post, path = "/api/v1/environments/{env}/freezes", tag = "environments",
     params(("env" = String, Path, description = "Environment name"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     request_body = FreezeDto,
     responses(
         (status = 201, description = "Added; the environment with its freezes", body = Environment),
-        (status = 400, description = "Malformed body", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `admin`", body = ProblemDetails),
-        (status = 404, description = "No such environment", body = ProblemDetails),
-        (status = 422, description = "Bad window, cron expression or time zone", body = ProblemDetails),
+        (status = 400, description = "Malformed body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such environment", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid environment name, bad window, cron expression or time zone, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["admin"]))
 )]
@@ -417,10 +429,12 @@ pub async fn add_freeze(
            ("id" = Uuid, Path, description = "Freeze id")),
     responses(
         (status = 200, description = "Removed", body = Environment),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `admin`", body = ProblemDetails),
-        (status = 404, description = "No such environment", body = ProblemDetails),
-        (status = 409, description = "No such freeze", body = ProblemDetails),
+        (status = 400, description = "Malformed id or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such environment", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "No such freeze", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid environment name, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["admin"]))
 )]

@@ -8,7 +8,7 @@ use futures_util::stream;
 
 use crate::{
     auth::Principal,
-    error::{ApiError, ProblemDetails},
+    error::{ApiError, PROBLEM_JSON, ProblemDetails},
     server::AppState,
     wire::{Event, EventQuery, Page, VerifyQuery, VerifyResult},
 };
@@ -55,10 +55,10 @@ fn filter(query: &EventQuery, limit: usize) -> Result<ReadFilter, ApiError> {
     params(EventQuery),
     responses(
         (status = 200, description = "Events in position order; `next_cursor` is the last position", body = Page<Event>),
-        (status = 400, description = "Malformed filter", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `audit`", body = ProblemDetails),
-        (status = 422, description = "Inconsistent filter", body = ProblemDetails),
+        (status = 400, description = "Malformed filter", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `audit`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Inconsistent filter", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["audit"]))
 )]
@@ -104,9 +104,10 @@ fn store_error(err: StoreError) -> ApiError {
     params(VerifyQuery),
     responses(
         (status = 200, description = "The verification result", body = VerifyResult),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `audit`", body = ProblemDetails),
-        (status = 422, description = "Inconsistent range", body = ProblemDetails),
+        (status = 400, description = "Malformed query", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `audit`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Inconsistent range", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["audit"]))
 )]
@@ -147,9 +148,9 @@ pub async fn verify_events(
     ),
     responses(
         (status = 200, description = "text/event-stream: `id: <position>`, `event: <type>`, `data: <Event JSON>`", content_type = "text/event-stream", body = String),
-        (status = 400, description = "Malformed Last-Event-ID", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `audit`", body = ProblemDetails),
+        (status = 400, description = "Malformed `after` or `Last-Event-ID`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `audit`", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["audit"]))
 )]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{RequestId, integrations::parse_integration};
 use crate::{
-    error::{ApiError, ProblemDetails},
+    error::{ApiError, PROBLEM_JSON, ProblemDetails},
     hooks::{self, Delivery, HookError, Provider},
     server::AppState,
     wire::Build,
@@ -123,11 +123,11 @@ fn hook_error(err: HookError) -> ApiError {
     responses(
         (status = 200, description = "A ping", body = HookAccepted),
         (status = 202, description = "Recorded (pushes, or an ignored event type)", body = HookAccepted),
-        (status = 400, description = "Malformed delivery: the reason names what is wrong", body = ProblemDetails),
-        (status = 401, description = "Missing or wrong signature, or no integration for this host", body = ProblemDetails),
-        (status = 403, description = "Never: webhooks are authenticated by their signature", body = ProblemDetails),
-        (status = 404, description = "No such host or integration", body = ProblemDetails),
-        (status = 413, description = "Body too large", body = ProblemDetails),
+        (status = 400, description = "Malformed delivery: the reason names what is wrong", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "Missing or wrong signature, or no integration for this host", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Never: webhooks are authenticated by their signature", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such host or integration", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body too large", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("webhook_signature" = []))
 )]

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::Principal,
-    error::{ApiError, ProblemDetails},
+    error::{ApiError, PROBLEM_JSON, ProblemDetails},
     logs::{LogLine, LogStream},
     server::AppState,
 };
@@ -103,13 +103,14 @@ enum JobKind {
     request_body = AppendLogRequest,
     responses(
         (status = 204, description = "Stored"),
-        (status = 400, description = "Malformed body", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `agent`", body = ProblemDetails),
-        (status = 404, description = "No such job", body = ProblemDetails),
-        (status = 409, description = "Not the job's current lease (`lease-superseded`, `lease-expired`, `not-leased`)", body = ProblemDetails),
-        (status = 413, description = "Body larger than 1 MiB", body = ProblemDetails),
-        (status = 422, description = "More than 5,000 lines", body = ProblemDetails),
+        (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `agent`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such job", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "Not the job's current lease (`lease-superseded`, `lease-expired`, `not-leased`)", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than 1 MiB", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "More than 5,000 lines, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["agent"]))
 )]
@@ -263,11 +264,11 @@ pub(crate) fn mask(text: &str, secrets: &[String]) -> String {
     params(("id" = Uuid, Path, description = "Build id"), LogQuery),
     responses(
         (status = 200, description = "The log so far (or, with `follow=true`, streamed until the build ends)", content_type = "text/plain", body = String),
-        (status = 400, description = "Malformed id or query", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
-        (status = 404, description = "No such build", body = ProblemDetails),
-        (status = 410, description = "Retention deleted the log (the detail says which release and rule)", body = ProblemDetails),
+        (status = 400, description = "Malformed id or query", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such build", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 410, description = "Retention deleted the log (the detail says which release and rule)", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -290,11 +291,11 @@ pub async fn get_build_log(
     params(("id" = Uuid, Path, description = "Deployment id"), LogQuery),
     responses(
         (status = 200, description = "The log so far (or, with `follow=true`, streamed until the deployment ends)", content_type = "text/plain", body = String),
-        (status = 400, description = "Malformed id or query", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
-        (status = 404, description = "No such deployment", body = ProblemDetails),
-        (status = 410, description = "Retention deleted the log (the detail says which release and rule)", body = ProblemDetails),
+        (status = 400, description = "Malformed id or query", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such deployment", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 410, description = "Retention deleted the log (the detail says which release and rule)", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]

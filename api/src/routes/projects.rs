@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use super::{context, created, if_match, parse_project, with_etag};
 use crate::{
     auth::Principal,
-    error::{ApiError, ProblemDetails},
+    error::{ApiError, PROBLEM_JSON, ProblemDetails},
     server::AppState,
     wire::{Page, Project, ProjectRequest, project_spec},
 };
@@ -14,14 +14,16 @@ use crate::{
 #[utoipa::path(
     post, path = "/api/v1/projects", tag = "projects",
     request_body = ProjectRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     responses(
         (status = 201, description = "Created; `ETag` holds its version", body = Project),
-        (status = 400, description = "Malformed body", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `admin`", body = ProblemDetails),
-        (status = 409, description = "It already exists", body = ProblemDetails),
-        (status = 422, description = "Invalid definition (e.g. an unknown lifecycle environment)", body = ProblemDetails),
+        (status = 400, description = "Malformed body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "It already exists", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid definition (e.g. an unknown lifecycle environment), or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["admin"]))
 )]
@@ -53,8 +55,8 @@ pub async fn create_project(
     get, path = "/api/v1/projects", tag = "projects",
     responses(
         (status = 200, description = "Every project, by name", body = Page<Project>),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -82,9 +84,10 @@ pub async fn list_projects(
     params(("project" = String, Path, description = "Project name")),
     responses(
         (status = 200, description = "The project; `ETag` holds its version", body = Project),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
-        (status = 404, description = "No such project", body = ProblemDetails),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such project", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid project name", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -109,16 +112,18 @@ pub async fn get_project(
 #[utoipa::path(
     put, path = "/api/v1/projects/{project}", tag = "projects",
     params(("project" = String, Path, description = "Project name"),
-           ("If-Match" = Option<String>, Header, description = "The version last read, e.g. \"3\"")),
+           ("If-Match" = Option<String>, Header, description = "The version last read, e.g. \"3\" (or `*`)", pattern = "^(\\*|(W/)?\"?[0-9]{1,19}\"?)$")),
     request_body = ProjectRequest,
     responses(
         (status = 200, description = "Replaced; `ETag` holds the new version", body = Project),
-        (status = 400, description = "Malformed body or If-Match", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `admin`", body = ProblemDetails),
-        (status = 404, description = "No such project", body = ProblemDetails),
-        (status = 412, description = "If-Match does not match the current version", body = ProblemDetails),
-        (status = 422, description = "Invalid definition, or the body names another project", body = ProblemDetails),
+        (status = 400, description = "Malformed body or If-Match", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such project", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 412, description = "If-Match does not match the current version", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid name or definition, or the body names another project", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["admin"]))
 )]

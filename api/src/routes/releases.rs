@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{context, created, freeze_override, parse_environment, parse_project};
 use crate::{
     auth::Principal,
-    error::{ApiError, ProblemDetails},
+    error::{ApiError, PROBLEM_JSON, ProblemDetails},
     server::AppState,
     wire::{
         BlockRequest, CreateReleaseRequest, DeployRequest, Deployment, Page, PageQuery,
@@ -19,15 +19,17 @@ use crate::{
 #[utoipa::path(
     post, path = "/api/v1/releases", tag = "releases",
     request_body = CreateReleaseRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     responses(
         (status = 201, description = "Created", body = Release),
-        (status = 400, description = "Malformed body", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `release`", body = ProblemDetails),
-        (status = 404, description = "No such build", body = ProblemDetails),
-        (status = 409, description = "The build has not succeeded, or the version is taken", body = ProblemDetails),
-        (status = 422, description = "Invalid version", body = ProblemDetails),
+        (status = 400, description = "Malformed body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `release`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such build", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "The build has not succeeded, or the version is taken", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid version, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["release"]))
 )]
@@ -54,9 +56,10 @@ pub async fn create_release(
     params(ProjectQuery, PageQuery),
     responses(
         (status = 200, description = "Releases, newest first", body = Page<Release>),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
-        (status = 422, description = "Invalid project name", body = ProblemDetails),
+        (status = 400, description = "Malformed query", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid project name", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -85,10 +88,10 @@ pub async fn list_releases(
     params(("id" = Uuid, Path, description = "Release id")),
     responses(
         (status = 200, description = "The release", body = Release),
-        (status = 400, description = "Malformed id", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `read`", body = ProblemDetails),
-        (status = 404, description = "No such release", body = ProblemDetails),
+        (status = 400, description = "Malformed id", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such release", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
 )]
@@ -107,15 +110,18 @@ pub async fn get_release(
 #[utoipa::path(
     post, path = "/api/v1/releases/{id}/deployments", tag = "releases",
     params(("id" = Uuid, Path, description = "Release id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     request_body = DeployRequest,
     responses(
         (status = 201, description = "Requested (queued, or awaiting approval)", body = Deployment),
-        (status = 400, description = "Malformed body", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `deploy:<env>`", body = ProblemDetails),
-        (status = 404, description = "No such release or environment", body = ProblemDetails),
-        (status = 409, description = "The lifecycle forbids it (names the unmet requirement)", body = ProblemDetails),
+        (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `deploy:<env>`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such release or environment", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "The lifecycle forbids it (names the unmet requirement)", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid environment name, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["deploy:<env>"]))
 )]
@@ -153,16 +159,18 @@ pub async fn deploy_release(
 #[utoipa::path(
     post, path = "/api/v1/releases/{id}/block", tag = "releases",
     params(("id" = Uuid, Path, description = "Release id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     request_body = BlockRequest,
     responses(
         (status = 200, description = "Blocked", body = Release),
-        (status = 400, description = "Malformed body", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `release`", body = ProblemDetails),
-        (status = 404, description = "No such release", body = ProblemDetails),
-        (status = 409, description = "Already blocked", body = ProblemDetails),
-        (status = 422, description = "No reason given", body = ProblemDetails),
+        (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `release`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such release", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "Already blocked", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "No reason given, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["release"]))
 )]
@@ -186,13 +194,15 @@ pub async fn block_release(
 #[utoipa::path(
     post, path = "/api/v1/releases/{id}/unblock", tag = "releases",
     params(("id" = Uuid, Path, description = "Release id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     responses(
         (status = 200, description = "Unblocked", body = Release),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `release`", body = ProblemDetails),
-        (status = 404, description = "No such release", body = ProblemDetails),
-        (status = 409, description = "Not blocked", body = ProblemDetails),
+        (status = 400, description = "Malformed id or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `release`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such release", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 409, description = "Not blocked", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "An Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["release"]))
 )]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{context, created};
 use crate::{
     auth::Principal,
-    error::{ApiError, ProblemDetails},
+    error::{ApiError, PROBLEM_JSON, ProblemDetails},
     server::AppState,
     subscriptions::DeliveryStatus,
     wire::Page,
@@ -69,13 +69,15 @@ fn subscription(
 #[utoipa::path(
     post, path = "/api/v1/subscriptions", tag = "subscriptions",
     request_body = CreateSubscriptionRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     responses(
         (status = 201, description = "Created", body = Subscription),
-        (status = 400, description = "Malformed body", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `admin`", body = ProblemDetails),
-        (status = 422, description = "Invalid URL or empty secret", body = ProblemDetails),
+        (status = 400, description = "Malformed body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Invalid URL or empty secret, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["admin"]))
 )]
@@ -118,8 +120,8 @@ pub async fn create_subscription(
     get, path = "/api/v1/subscriptions", tag = "subscriptions",
     responses(
         (status = 200, description = "Every subscription", body = Page<Subscription>),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `admin`", body = ProblemDetails),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["admin"]))
 )]
@@ -147,9 +149,10 @@ pub async fn list_subscriptions(
     params(("id" = Uuid, Path, description = "Subscription id")),
     responses(
         (status = 200, description = "The subscription", body = Subscription),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `admin`", body = ProblemDetails),
-        (status = 404, description = "No such subscription", body = ProblemDetails),
+        (status = 400, description = "Malformed id", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such subscription", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["admin"]))
 )]
@@ -177,11 +180,11 @@ pub struct ReplayQuery {
     params(("id" = Uuid, Path, description = "Subscription id"), ReplayQuery),
     responses(
         (status = 202, description = "Delivery restarts from that position"),
-        (status = 400, description = "Malformed position", body = ProblemDetails),
-        (status = 401, description = "No valid token", body = ProblemDetails),
-        (status = 403, description = "Missing scope `admin`", body = ProblemDetails),
-        (status = 404, description = "No such subscription", body = ProblemDetails),
-        (status = 422, description = "Position 0", body = ProblemDetails),
+        (status = 400, description = "Malformed id, position or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such subscription", body = ProblemDetails, content_type = PROBLEM_JSON),
+        (status = 422, description = "Position 0, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["admin"]))
 )]

@@ -40,6 +40,11 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = ProblemDetails.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = ProblemDetails.from_dict(response.json())
 
@@ -59,6 +64,11 @@ def _parse_response(
         response_409 = ProblemDetails.from_dict(response.json())
 
         return response_409
+
+    if response.status_code == 422:
+        response_422 = ProblemDetails.from_dict(response.json())
+
+        return response_422
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)

@@ -56,6 +56,16 @@ def _parse_response(
 
         return response_403
 
+    if response.status_code == 413:
+        response_413 = ProblemDetails.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = ProblemDetails.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 422:
         response_422 = ProblemDetails.from_dict(response.json())
 
