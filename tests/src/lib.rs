@@ -293,3 +293,45 @@ pub fn fresh_postgres_schema() -> anyhow::Result<String> {
         ))
         .1)
 }
+
+/// The workspace's root directory (where `Cargo.toml`, `openapi/` and `target/` are).
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate sits in the workspace")
+        .to_path_buf()
+}
+
+/// A Python virtual environment at `target/<name>` holding the packages pinned in
+/// `requirements` (a path in the workspace), installed from PyPI the first time and again
+/// whenever that file changes; later runs reuse it.
+pub fn python_venv(name: &str, requirements: &str) -> PathBuf {
+    let root = workspace();
+    let venv = root.join("target").join(name);
+    let requirements = root.join(requirements);
+    let stamp = venv.join(requirements.file_name().expect("a requirements file"));
+    let wanted = std::fs::read_to_string(&requirements)
+        .unwrap_or_else(|error| panic!("reading {}: {error}", requirements.display()));
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return venv;
+    }
+    let _ = std::fs::remove_dir_all(&venv);
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .expect("python3 runs (the machine's CPython 3.11; .ci/run installs it when missing)");
+    assert!(made.success(), "python3 -m venv failed");
+    let installed = Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements)
+        .status()
+        .expect("pip runs");
+    assert!(
+        installed.success(),
+        "installing {} from PyPI failed",
+        requirements.display()
+    );
+    std::fs::write(&stamp, wanted).expect("writing the venv's stamp");
+    venv
+}

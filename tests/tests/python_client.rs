@@ -8,44 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use conveyor_system_tests::{ServerProcess, mint_token};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate sits in the workspace")
-        .to_path_buf()
-}
-
-/// The virtual environment with the pinned tools, made when missing or out of date.
-fn python_tools() -> PathBuf {
-    let root = workspace();
-    let venv = root.join("target/python-client-venv");
-    let requirements = root.join("clients/python/requirements-dev.txt");
-    let stamp = venv.join("requirements-dev.txt");
-    let wanted = std::fs::read_to_string(&requirements).expect("requirements-dev.txt");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
-        return venv;
-    }
-    let _ = std::fs::remove_dir_all(&venv);
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .expect("python3 runs (the machine's CPython 3.11; .ci/run installs it when missing)");
-    assert!(made.success(), "python3 -m venv failed");
-    let installed = Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-        .arg(&requirements)
-        .status()
-        .expect("pip runs");
-    assert!(
-        installed.success(),
-        "installing requirements-dev.txt from PyPI failed"
-    );
-    std::fs::write(&stamp, wanted).expect("writing the venv's stamp");
-    venv
-}
+use conveyor_system_tests::{ServerProcess, mint_token, python_venv, workspace};
 
 /// Every file under `dir`, relative, with its content.
 fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
@@ -71,7 +34,7 @@ fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 #[test]
 fn the_python_client_is_generated_from_the_spec_and_passes_against_a_live_server() {
-    let venv = python_tools();
+    let venv = python_venv("python-client-venv", "clients/python/requirements-dev.txt");
     let path = format!(
         "{}:{}",
         venv.join("bin").display(),
