@@ -823,27 +823,31 @@ fn parse_time(text: &str) -> StoreResult<DateTime<Utc>> {
 }
 
 fn record_from_row(row: &Row<'_>) -> StoreResult<Record> {
-    let id: Vec<u8> = row.get(3).map_err(backend)?;
-    let payload: String = row.get(6).map_err(backend)?;
-    let correlation_id: String = row.get(8).map_err(backend)?;
-    let causation_id: Option<String> = row.get(9).map_err(backend)?;
-    let recorded_at: String = row.get(11).map_err(backend)?;
+    // Columns that are parsed are borrowed from the row rather than copied out first: replay
+    // reads every record.
+    let text = |column: usize| row.get_ref(column).and_then(|v| Ok(v.as_str()?)).map_err(backend);
+    let optional_text = |column: usize| {
+        row.get_ref(column)
+            .and_then(|v| Ok(v.as_str_or_null()?))
+            .map_err(backend)
+    };
     let parse_uuid = |text: &str| Uuid::parse_str(text).map_err(backend);
+    let id = row.get_ref(3).and_then(|v| Ok(v.as_blob()?)).map_err(backend)?;
     Ok(Record {
         position: row.get(0).map_err(backend)?,
         stream: row.get(1).map_err(backend)?,
         version: row.get(2).map_err(backend)?,
-        id: Uuid::from_slice(&id).map_err(backend)?,
+        id: Uuid::from_slice(id).map_err(backend)?,
         event_type: row.get(4).map_err(backend)?,
         schema_version: row.get(5).map_err(backend)?,
-        payload: serde_json::from_str(&payload).map_err(backend)?,
+        payload: serde_json::from_str(text(6)?).map_err(backend)?,
         metadata: Metadata {
             actor: row.get(7).map_err(backend)?,
-            correlation_id: parse_uuid(&correlation_id)?,
-            causation_id: causation_id.as_deref().map(parse_uuid).transpose()?,
+            correlation_id: parse_uuid(text(8)?)?,
+            causation_id: optional_text(9)?.map(parse_uuid).transpose()?,
             request_id: row.get(10).map_err(backend)?,
         },
-        recorded_at: parse_time(&recorded_at)?,
+        recorded_at: parse_time(text(11)?)?,
         hash: row.get(12).map_err(backend)?,
     })
 }

@@ -13,7 +13,10 @@ pub mod push;
 pub mod release;
 pub mod subscription;
 
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{
+    Serialize,
+    de::{DeserializeOwned, value::MapDeserializer},
+};
 
 use crate::error::DomainError;
 
@@ -46,7 +49,14 @@ pub fn encode<E: Serialize>(event: &E) -> (String, serde_json::Value) {
 
 /// Decodes the log's (type, payload) pair into a domain event; `None` for a foreign type.
 pub fn decode<E: DeserializeOwned>(event_type: &str, payload: &serde_json::Value) -> Option<E> {
-    serde_json::from_value(serde_json::json!({ "type": event_type, "payload": payload })).ok()
+    // The payload is read where it lies, not copied into a tagged object first: replaying the
+    // log decodes every record.
+    let tag = serde_json::Value::String(event_type.to_owned());
+    let fields = [("type", &tag), ("payload", payload)];
+    E::deserialize(MapDeserializer::<_, serde_json::Error>::new(
+        fields.into_iter(),
+    ))
+    .ok()
 }
 
 /// Folds events into a state.
