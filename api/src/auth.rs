@@ -3,7 +3,15 @@
 //! The server accepts exactly one algorithm, fixed by its settings: HS256 with a secret, or
 //! RS256 / EdDSA with a PEM public key. A token whose header names any other algorithm
 //! (`none`, or HS256 against an RSA key — the classic confusion attack) is refused before its
-//! signature is looked at. `exp` (5 s leeway), `iss`, `aud` and `sub` are required.
+//! signature is looked at. `exp` (5 s leeway), `iss`, `aud` and `sub` are required; `nbf`, when
+//! present, is checked with the same leeway.
+//!
+//! Key selection: the server holds exactly one key and never chooses another from the token.
+//! A `kid` header is ignored — whatever it names, known or not, the signature is checked
+//! against the configured key, so an unknown `kid` is neither refused nor trusted — and so
+//! are keys a token carries or points to (`jwk`, `jku`, `x5u`, `x5c`). A token longer than
+//! [`MAX_TOKEN_LEN`] bytes is refused before it is decoded, and so is one whose header lists
+//! `crit` extensions (none is supported).
 //!
 //! Scopes (`scope` claim, space-separated): `read`, `audit`, `admin`, `push`, `agent`,
 //! `release`, `deploy:<env>`, `approve:<env>`, where `<env>` may be `*`. Implications:
@@ -13,6 +21,9 @@
 //!   not `deploy:*`, and above all not `approve:<env>` — approvals keep separation of duties,
 //!   so an admin token alone cannot push a change to production past its approvers.
 //! - Unknown scopes are ignored (they grant nothing) so newer tokens work with older servers.
+//!   Scope names are case-sensitive, and `<env>` is `*` or an environment name (lowercase
+//!   letters, digits, `-`, `_`): there are no other patterns, so `approve:prod*` or
+//!   `deploy:dev,deploy:production` is an unknown scope and grants nothing.
 
 use std::fmt;
 use std::future::{Ready, ready};
@@ -22,6 +33,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use anyhow::{Context, bail};
+use conveyor_engine::EnvironmentName;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -31,6 +43,11 @@ use crate::error::ApiError;
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 const LEEWAY_SECONDS: u64 = 5;
+
+/// The longest bearer token accepted, in bytes. Real tokens stay far below it (an identity
+/// provider's token with hundreds of group claims is about 10 KiB); refusing longer ones before
+/// decoding keeps a client from making the server decode and parse large documents for free.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
 /// The claims of a Conveyor token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,12 +152,14 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// Parses one scope; `None` for unknown scopes and for an empty environment.
+    /// Parses one scope; `None` for unknown scopes and for an environment that is neither `*`
+    /// nor a valid environment name (an empty one, or a pattern such as `prod*`).
     pub fn parse(text: &str) -> Option<Scope> {
         let env = |name: &str| match name {
-            "" => None,
             "*" => Some(EnvScope::Any),
-            name => Some(EnvScope::Named(name.to_owned())),
+            name => EnvironmentName::parse(name)
+                .ok()
+                .map(|name| EnvScope::Named(name.as_str().to_owned())),
         };
         match text {
             "read" => Some(Scope::Read),
@@ -317,8 +336,21 @@ impl Authenticator {
     /// Verifies a bearer token (without the `Bearer ` prefix) and returns its principal, or
     /// 401 saying what is wrong without revealing the server's configuration.
     pub fn verify(&self, bearer_token: &str) -> Result<Principal, ApiError> {
+        if bearer_token.len() > MAX_TOKEN_LEN {
+            return Err(ApiError::Unauthorized(format!(
+                "the token is longer than {MAX_TOKEN_LEN} bytes"
+            )));
+        }
         let data = jsonwebtoken::decode::<Claims>(bearer_token, &self.key, &self.validation)
             .map_err(|error| ApiError::Unauthorized(describe_jwt_error(error.kind()).to_owned()))?;
+        // RFC 7515 §4.1.11: extensions listed as critical must be understood, and this server
+        // understands none. Checked after the signature, so a forgery learns nothing from it.
+        if jsonwebtoken::decode_header(bearer_token).is_ok_and(|header| header.crit.is_some()) {
+            return Err(ApiError::Unauthorized(
+                "the token names critical header extensions this server does not support"
+                    .to_owned(),
+            ));
+        }
         let claims = data.claims;
         if claims.sub.trim().is_empty() {
             return Err(ApiError::Unauthorized(
@@ -476,33 +508,12 @@ mod tests {
     use actix_web::http::StatusCode;
     use actix_web::test as actix_test;
     use actix_web::{App, HttpResponse, ResponseError};
-    use base64_url::encode as b64;
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
     const RSA_PUBLIC: &[u8] = include_bytes!("../tests/keys/rsa-public.pem");
     const RSA_PRIVATE: &[u8] = include_bytes!("../tests/keys/rsa-private.pem");
     const ED_PUBLIC: &[u8] = include_bytes!("../tests/keys/ed25519-public.pem");
     const ED_PRIVATE: &[u8] = include_bytes!("../tests/keys/ed25519-private.pem");
-
-    /// Minimal unpadded base64url, so the test needs no extra dependency.
-    mod base64_url {
-        const ALPHABET: &[u8; 64] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-        pub fn encode(bytes: &[u8]) -> String {
-            let mut out = String::new();
-            for chunk in bytes.chunks(3) {
-                let n = chunk
-                    .iter()
-                    .enumerate()
-                    .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-                for i in 0..=chunk.len() {
-                    out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-                }
-            }
-            out
-        }
-    }
 
     fn claims(exp_offset: i64) -> Claims {
         let now = chrono::Utc::now().timestamp();
@@ -527,11 +538,6 @@ mod tests {
 
     fn rs() -> Authenticator {
         Authenticator::from_public_key_pem(RSA_PUBLIC, "conveyor", "conveyor").unwrap()
-    }
-
-    fn detail(error: ApiError) -> String {
-        assert_eq!(error.status_code(), StatusCode::UNAUTHORIZED, "{error}");
-        error.problem().detail
     }
 
     #[test]
@@ -580,98 +586,11 @@ mod tests {
     }
 
     #[test]
-    fn expired_token_is_refused() {
-        let token = sign(
-            Algorithm::HS256,
-            &EncodingKey::from_secret(SECRET.as_bytes()),
-            &claims(-30),
-        );
-        assert!(detail(hs().verify(&token).unwrap_err()).contains("expired"));
-    }
-
-    #[test]
-    fn token_signed_with_another_key_is_refused() {
-        let other = EncodingKey::from_secret(b"another-secret-another-secret-xx");
-        let token = sign(Algorithm::HS256, &other, &claims(60));
-        assert!(detail(hs().verify(&token).unwrap_err()).contains("signature"));
-    }
-
-    #[test]
-    fn wrong_audience_and_issuer_are_refused() {
-        let key = EncodingKey::from_secret(SECRET.as_bytes());
-        let mut wrong_aud = claims(60);
-        wrong_aud.aud = vec!["someone-else".into()];
-        assert!(
-            detail(
-                hs().verify(&sign(Algorithm::HS256, &key, &wrong_aud))
-                    .unwrap_err()
-            )
-            .contains("audience")
-        );
-        let mut wrong_iss = claims(60);
-        wrong_iss.iss = "evil".into();
-        assert!(
-            detail(
-                hs().verify(&sign(Algorithm::HS256, &key, &wrong_iss))
-                    .unwrap_err()
-            )
-            .contains("issuer")
-        );
-    }
-
-    #[test]
-    fn missing_subject_is_refused() {
-        let key = EncodingKey::from_secret(SECRET.as_bytes());
-        let mut value = serde_json::to_value(claims(60)).unwrap();
-        value.as_object_mut().unwrap().remove("sub");
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &value, &key).unwrap();
-        assert_eq!(
-            hs().verify(&token).unwrap_err().status_code(),
-            StatusCode::UNAUTHORIZED
-        );
-    }
-
-    #[test]
-    fn alg_none_is_refused() {
-        let header = b64(br#"{"alg":"none","typ":"JWT"}"#);
-        let payload = b64(&serde_json::to_vec(&claims(60)).unwrap());
-        let token = format!("{header}.{payload}.");
-        assert_eq!(
-            hs().verify(&token).unwrap_err().status_code(),
-            StatusCode::UNAUTHORIZED
-        );
-        assert_eq!(
-            rs().verify(&token).unwrap_err().status_code(),
-            StatusCode::UNAUTHORIZED
-        );
-    }
-
-    #[test]
-    fn hs256_signed_with_the_rsa_public_key_is_refused() {
-        // The confusion attack: the public key is public, so an attacker can HMAC with it.
-        let token = sign(
-            Algorithm::HS256,
-            &EncodingKey::from_secret(RSA_PUBLIC),
-            &claims(60),
-        );
-        assert!(detail(rs().verify(&token).unwrap_err()).contains("algorithm"));
-        // And the other way round: an RS256 token against an HS256 server.
-        let rsa = EncodingKey::from_rsa_pem(RSA_PRIVATE).unwrap();
-        let token = sign(Algorithm::RS256, &rsa, &claims(60));
-        assert!(detail(hs().verify(&token).unwrap_err()).contains("algorithm"));
-    }
-
-    #[test]
-    fn garbage_is_malformed() {
-        assert!(detail(hs().verify("not.a.jwt").unwrap_err()).contains("malformed"));
-        assert!(detail(hs().verify("").unwrap_err()).contains("malformed"));
-    }
-
-    #[test]
     fn scopes_match_with_wildcards_and_admin_implies_only_read() {
         let principal = Principal {
             subject: "p".into(),
-            scopes: "admin deploy:* approve:staging bogus deploy:"
+            scopes: "admin deploy:* approve:staging bogus deploy: approve:prod* deploy:Prod \
+                     deploy:dev,deploy:production APPROVE:production approve:a/b"
                 .split_whitespace()
                 .filter_map(Scope::parse)
                 .collect(),
@@ -693,7 +612,11 @@ mod tests {
         assert_eq!(
             principal.scopes.len(),
             3,
-            "unknown and empty-env scopes are dropped"
+            "unknown scopes, empty environments and patterns are dropped"
+        );
+        assert!(
+            !principal.has("approve:prod*"),
+            "a pattern is required of nobody"
         );
 
         let narrow = Principal {

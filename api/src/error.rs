@@ -411,6 +411,21 @@ pub fn json_error_handler(
     api_error.into()
 }
 
+/// The problem for an error actix's own extractors raised where no error handler can be
+/// registered (the `web::Bytes` extractor, whose oversized body is a `PayloadError`): 413 and
+/// 415 keep their status, server errors become [`ApiError::Internal`], any other client error
+/// is a 400. [`crate::server`] applies it to every `/api/v1` answer that is not problem+json yet.
+pub fn framework_error(error: &actix_web::Error) -> ApiError {
+    match error.as_response_error().status_code() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(error.to_string()),
+        status if status.is_server_error() => {
+            ApiError::internal(anyhow::anyhow!("{status}: {error}"))
+        }
+        _ => ApiError::BadRequest(format!("the request could not be read: {error}")),
+    }
+}
+
 /// The `QueryConfig` error handler: a bad or missing query parameter answers 400 problem+json.
 pub fn query_error_handler(
     error: actix_error::QueryPayloadError,

@@ -3,10 +3,10 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use actix_web::{
-    App, HttpMessage, HttpServer,
+    App, HttpMessage, HttpServer, ResponseError,
     body::MessageBody,
     dev::{ServerHandle, ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
+    http::header::{self, HeaderName, HeaderValue},
     middleware::{Next, from_fn},
     web,
 };
@@ -163,6 +163,27 @@ async fn request_id(
     Ok(response)
 }
 
+/// Answers problem+json for the errors actix's own extractors raise where no error handler can
+/// be registered (an oversized body read through `web::Bytes` would otherwise be a `text/plain`
+/// 413), so every error of the API has one format. Answers that are not errors, or are already
+/// problems, pass untouched.
+async fn problem_json(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let response = next.call(req).await?;
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value == error::PROBLEM_JSON);
+    let problem = match response.response().error() {
+        Some(raised) if !is_problem => error::framework_error(raised),
+        _ => return Ok(response.map_into_left_body()),
+    };
+    let (req, _) = response.into_parts();
+    Ok(ServiceResponse::new(req, problem.error_response()).map_into_right_body())
+}
+
 /// A running server.
 pub struct RunningServer {
     /// The address it listens on.
@@ -305,6 +326,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             .service(
                 web::scope("/api/v1")
                     .wrap(idempotency.clone())
+                    .wrap(from_fn(problem_json))
                     .configure(api_v1)
                     .default_service(web::to(error::route_not_found)),
             )

@@ -170,6 +170,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         // Tests run retention on request; an hour is long after any test ends.
         retention_interval_seconds: 3600,
         database: None,
+        checkpoint_every: conveyor_api::config::Settings::default().checkpoint_every,
     };
     tweak(&mut settings);
     let server = server::start(&settings).await.expect("the server starts");
