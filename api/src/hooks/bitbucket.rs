@@ -27,8 +27,8 @@ use conveyor_engine::aggregate::push::PushedCommit;
 use serde_json::Value;
 
 use super::{
-    Delivery, Headers, HookError, Json, RefChange, delivery_id, header_value, identity_name,
-    is_zero_object_id, normalise_message, parse_json,
+    Delivery, Headers, HookError, Json, RefChange, delivery_id, full_ref, header_value,
+    identity_name, is_zero_object_id, normalise_message, parse_json,
 };
 
 /// `source` of reports from Bitbucket Cloud.
@@ -155,14 +155,17 @@ fn parse_cloud_push(
 /// `refs/heads/<name>` or `refs/tags/<name>` from a Cloud `old`/`new` ref object.
 fn cloud_ref_name(side: &Json<'_>) -> Result<String, HookError> {
     let name = side.req_str("name")?;
-    match side.req_str("type")? {
-        "branch" => Ok(format!("refs/heads/{name}")),
-        "tag" => Ok(format!("refs/tags/{name}")),
-        other => Err(HookError::Malformed(format!(
-            "`{}.type` is `{other}`, expected `branch` or `tag`",
-            side.path
-        ))),
-    }
+    let git_ref = match side.req_str("type")? {
+        "branch" => format!("refs/heads/{name}"),
+        "tag" => format!("refs/tags/{name}"),
+        other => {
+            return Err(HookError::Malformed(format!(
+                "`{}.type` is `{other}`, expected `branch` or `tag`",
+                side.path
+            )));
+        }
+    };
+    full_ref(&format!("{}.name", side.path), &git_ref)
 }
 
 /// The https clone URL of a Cloud repository: its web page plus `.git` (Cloud's push payload
@@ -286,18 +289,21 @@ fn server_ref_name(change: &Json<'_>) -> Result<String, HookError> {
         .and_then(|r| r.first_str(&["id"]))
         .or_else(|| change.first_str(&["refId"]));
     if let Some(full) = full.filter(|full| full.starts_with("refs/")) {
-        return Ok(full.to_owned());
+        return full_ref(&format!("{}.ref", change.path), full);
     }
     let reference = change.req("ref")?;
     let name = reference.req_str("displayId")?;
-    match reference.req_str("type")? {
-        "BRANCH" => Ok(format!("refs/heads/{name}")),
-        "TAG" => Ok(format!("refs/tags/{name}")),
-        other => Err(HookError::Malformed(format!(
-            "`{}.type` is `{other}`, expected `BRANCH` or `TAG`",
-            reference.path
-        ))),
-    }
+    let git_ref = match reference.req_str("type")? {
+        "BRANCH" => format!("refs/heads/{name}"),
+        "TAG" => format!("refs/tags/{name}"),
+        other => {
+            return Err(HookError::Malformed(format!(
+                "`{}.type` is `{other}`, expected `BRANCH` or `TAG`",
+                reference.path
+            )));
+        }
+    };
+    full_ref(&format!("{}.displayId", reference.path), &git_ref)
 }
 
 /// The http(s) clone URL of a Data Center repository, else its ssh one.

@@ -25,8 +25,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{
-    Delivery, Headers, HookError, Json, RefChange, delivery_id, header_value, is_zero_object_id,
-    normalise_message, parse_json,
+    Delivery, Headers, HookError, Json, RefChange, delivery_id, full_ref, header_value,
+    is_zero_object_id, normalise_message, parse_json,
 };
 
 /// `source` of reports from GitLab.
@@ -68,7 +68,7 @@ pub fn parse<H: Headers + ?Sized>(headers: &H, body: &[u8]) -> Result<Delivery, 
 
 fn parse_push(body: &Value, delivery_id: &str) -> Result<conveyor_engine::PushReport, HookError> {
     let root = Json::root(body);
-    let git_ref = root.req_str("ref")?.to_owned();
+    let git_ref = full_ref("ref", root.req_str("ref")?)?;
     let before = root.req_object_id("before")?;
     let after = root.req_object_id("after")?;
     let created = is_zero_object_id(&before);

@@ -8,7 +8,8 @@
 //!
 //! Normalisation shared by every host (each host's module says where its fields come from):
 //!
-//! - `git_ref` is always the full ref (`refs/heads/<branch>`, `refs/tags/<tag>`).
+//! - `git_ref` is always the full ref (`refs/heads/<branch>`, `refs/tags/<tag>`); a delivery
+//!   whose ref is not one (bare, empty, ending in `/`, with whitespace) is malformed.
 //! - `commit` is the commit the ref now points at; for a deletion it is the *old* commit, so
 //!   that every report names a real object. `before` is `None` when the ref was created.
 //! - `message` is the head commit's message with trailing line breaks removed (hosts disagree on
@@ -330,6 +331,22 @@ fn is_object_id(id: &str) -> bool {
     matches!(id.len(), 40 | 64) && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// `git_ref` when it is a full ref naming something (`refs/heads/main`, `refs/tags/v1`), else
+/// why not: the engine reads a bare name as a branch, so a host's ref that lost its prefix, is
+/// empty, ends in `/` or holds whitespace or control characters (which git never allows) would
+/// be matched against branch filters as something it is not. `field` names where it came from.
+fn full_ref(field: &str, git_ref: &str) -> Result<String, HookError> {
+    let named = git_ref
+        .strip_prefix("refs/")
+        .is_some_and(|name| !name.is_empty() && !name.ends_with('/'));
+    if !named || git_ref.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(HookError::Malformed(format!(
+            "`{field}` must be a full git ref such as refs/heads/main"
+        )));
+    }
+    Ok(git_ref.to_owned())
+}
+
 /// The all-zero object id hosts use for "no commit" (ref created or deleted).
 fn is_zero_object_id(id: &str) -> bool {
     id.len() >= 40 && id.bytes().all(|b| b == b'0')
@@ -427,6 +444,25 @@ mod tests {
         ];
         for (url, host) in cases {
             assert_eq!(url_host(url).as_deref(), host, "{url}");
+        }
+    }
+
+    #[test]
+    fn only_full_refs_naming_something_are_refs() {
+        for good in ["refs/heads/main", "refs/tags/v1.0", "refs/heads/feature/x"] {
+            assert_eq!(full_ref("ref", good).as_deref(), Ok(good));
+        }
+        for bad in [
+            "",
+            "main",
+            "refs/",
+            "refs/heads/",
+            "refs/heads/a b",
+            "refs/heads/a\nb",
+            " refs/heads/main",
+            "heads/refs/main",
+        ] {
+            assert!(full_ref("ref", bad).is_err(), "{bad:?}");
         }
     }
 
