@@ -10,7 +10,7 @@
 
 use std::{
     fs::File,
-    io::{BufRead, BufReader, BufWriter, Write},
+    io::{BufRead, BufReader, BufWriter, Read, Write},
     path::Path,
 };
 
@@ -104,8 +104,13 @@ pub(crate) async fn load(path: &Path, store: &dyn EventStore) -> Option<ReadMode
         );
         return None;
     }
-    let parsed =
-        tokio::task::spawn_blocking(move || serde_json::from_reader::<_, ReadModel>(reader)).await;
+    // Read whole, then parsed: serde_json parses a slice several times faster than a reader.
+    let parsed = tokio::task::spawn_blocking(move || {
+        let mut body = Vec::new();
+        reader.read_to_end(&mut body)?;
+        serde_json::from_slice::<ReadModel>(&body).map_err(std::io::Error::from)
+    })
+    .await;
     match parsed {
         Ok(Ok(model)) if model.position == header.position && model.hash == header.hash => {
             Some(model)

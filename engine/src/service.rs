@@ -88,6 +88,9 @@ impl Request {
 const PROCESS_MANAGER: &str = "process-manager";
 /// How long a caller waits for the read model to reach its own write.
 const CATCH_UP_TIMEOUT: StdDuration = StdDuration::from_secs(30);
+
+/// How many records a start reads at a time while it catches up with the log.
+const REPLAY_PAGE: usize = 10_000;
 /// How long the leader lets its handled position go unsaved (other nodes wait on the saved one).
 const CHECKPOINT_EVERY: StdDuration = StdDuration::from_millis(20);
 /// How often a command is retried when another writer wins the race on its stream.
@@ -352,11 +355,25 @@ impl Engine {
         config: EngineConfig,
     ) -> Result<Self, EngineError> {
         let head = store.head().await?;
-        let model = match &config.checkpoint {
+        let mut model = match &config.checkpoint {
             Some(path) => checkpoint::load(path, &*store).await,
             None => None,
         }
         .unwrap_or_default();
+        // Catch up with the log as it is now a page at a time, before anyone reads the model;
+        // the follower then takes over from there, a record at a time.
+        let loaded = model.position;
+        let mut filter = ReadFilter {
+            after: model.position,
+            limit: REPLAY_PAGE,
+            ..ReadFilter::default()
+        };
+        while filter.after < head {
+            let page = store.read_all(&filter).await?;
+            let Some(last) = page.last() else { break };
+            filter.after = last.position;
+            page.iter().for_each(|record| model.apply(record));
+        }
         let from = model.position;
         let subscription = store.subscribe(from).await?;
         let engine = Self {
@@ -371,11 +388,16 @@ impl Engine {
                 manager: Mutex::new(None),
                 leasing: tokio::sync::Mutex::new(()),
                 leader: watch::Sender::new(false),
-                checkpointed: AtomicU64::new(from),
+                checkpointed: AtomicU64::new(loaded),
                 checkpointing: AtomicBool::new(false),
                 config,
             }),
         };
+        if from - loaded >= engine.inner.config.checkpoint_every {
+            // A long catch-up: save it, so the next start does not repeat it.
+            let writer = engine.clone();
+            tokio::task::spawn_blocking(move || writer.write_checkpoint());
+        }
         let runner = engine.clone();
         let handle = tokio::spawn(async move { runner.follow_log(subscription).await });
         *engine.inner.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);

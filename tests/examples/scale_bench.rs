@@ -203,8 +203,13 @@ async fn load(
                     };
                     let started = Instant::now();
                     let answer = request.bearer_auth(&token).send().await?;
-                    anyhow::ensure!(answer.status().is_success(), "{url}: {}", answer.status());
-                    answer.bytes().await?;
+                    let status = answer.status();
+                    let body = answer.bytes().await?;
+                    anyhow::ensure!(
+                        status.is_success(),
+                        "{url}: {status} {}",
+                        String::from_utf8_lossy(&body)
+                    );
                     latencies.push(started.elapsed());
                 }
                 anyhow::Ok(latencies)

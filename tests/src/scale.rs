@@ -27,6 +27,9 @@ use conveyor_engine::{
 use conveyor_store::{EventStore, ExpectedVersion, Metadata, NewEvent};
 use uuid::Uuid;
 
+/// The process manager's checkpoint name in the store.
+const PROCESS_MANAGER: &str = "process-manager";
+
 /// The environments every project deploys to, in order.
 pub const ENVIRONMENTS: [&str; 2] = ["staging", "production"];
 
@@ -165,6 +168,10 @@ pub async fn populate(
             releases.push(task.await??);
         }
     }
+    // The log is what a running server would have written, reactions included: its process
+    // manager has handled all of it.
+    let head = store.head().await?;
+    store.save_checkpoint(PROCESS_MANAGER, head).await?;
     Ok(releases)
 }
 
