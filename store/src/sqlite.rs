@@ -825,14 +825,21 @@ fn parse_time(text: &str) -> StoreResult<DateTime<Utc>> {
 fn record_from_row(row: &Row<'_>) -> StoreResult<Record> {
     // Columns that are parsed are borrowed from the row rather than copied out first: replay
     // reads every record.
-    let text = |column: usize| row.get_ref(column).and_then(|v| Ok(v.as_str()?)).map_err(backend);
+    let text = |column: usize| {
+        row.get_ref(column)
+            .and_then(|v| Ok(v.as_str()?))
+            .map_err(backend)
+    };
     let optional_text = |column: usize| {
         row.get_ref(column)
             .and_then(|v| Ok(v.as_str_or_null()?))
             .map_err(backend)
     };
     let parse_uuid = |text: &str| Uuid::parse_str(text).map_err(backend);
-    let id = row.get_ref(3).and_then(|v| Ok(v.as_blob()?)).map_err(backend)?;
+    let id = row
+        .get_ref(3)
+        .and_then(|v| Ok(v.as_blob()?))
+        .map_err(backend)?;
     Ok(Record {
         position: row.get(0).map_err(backend)?,
         stream: row.get(1).map_err(backend)?,
