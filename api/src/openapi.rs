@@ -43,7 +43,7 @@ use crate::routes::*;
         dashboard::get_dashboard,
         events::list_events, events::verify_events, events::stream_events,
     ),
-    modifiers(&BearerAuth, &PageItemsByReference, &BinaryBodies),
+    modifiers(&BearerAuth, &PageItemsByReference, &BinaryBodies, &SharedAnswers),
     tags(
         (name = "environments", description = "Deployment targets, their history and rollback"),
         (name = "lifecycles", description = "Shared phases a release moves through, chosen per project by channel"),
@@ -166,6 +166,99 @@ impl Modify for BinaryBodies {
                     {
                         binary(bytes);
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Declares, on every operation a bearer token authorises, what the shared layers in front of
+/// its handler answer, so the handlers' annotations list only their own answers: 401 (the
+/// token), 413 for a JSON body (the body limit), and on a POST the `Idempotency-Key` header
+/// with its 400 and 422 (the idempotency middleware). An answer an annotation already
+/// describes is kept as it is. (415 stays with the handlers: an optional body is read as
+/// bytes and never refused for its content type.)
+struct SharedAnswers;
+
+impl Modify for SharedAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            Content, Ref, RefOr, Required, ResponseBuilder,
+            path::{Operation, ParameterBuilder, ParameterIn},
+            schema::{ObjectBuilder, SchemaType, Type},
+        };
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        crate::error::PROBLEM_JSON,
+                        Content::new(Some(Ref::from_schema_name("ProblemDetails"))),
+                    )
+                    .build(),
+            )
+        };
+        let answer = |operation: &mut Operation, status: &str, description: &str| {
+            operation
+                .responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| problem(description));
+        };
+        let bearer = |operation: &Operation| {
+            operation.security.iter().flatten().any(|requirement| {
+                serde_json::to_value(requirement).is_ok_and(|value| value.get("bearer").is_some())
+            })
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let post = item.post.as_mut().map(|operation| (operation, true));
+            let others = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            .map(|operation| (operation, false));
+            for (operation, is_post) in post.into_iter().chain(others) {
+                if !bearer(operation) {
+                    continue;
+                }
+                answer(operation, "401", "No valid token");
+                let json_body = operation
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|body| body.content.contains_key("application/json"));
+                if json_body {
+                    answer(operation, "413", "Body larger than the server accepts");
+                }
+                if !is_post {
+                    continue;
+                }
+                answer(operation, "400", "Malformed Idempotency-Key");
+                answer(
+                    operation,
+                    "422",
+                    "An Idempotency-Key reused for another request",
+                );
+                let parameters = operation.parameters.get_or_insert_with(Vec::new);
+                if !parameters.iter().any(|p| p.name == "Idempotency-Key") {
+                    parameters.push(
+                        ParameterBuilder::new()
+                            .name("Idempotency-Key")
+                            .parameter_in(ParameterIn::Header)
+                            .required(Required::False)
+                            .description(Some("Retry key: 1 to 255 visible ASCII characters"))
+                            .schema(Some(
+                                ObjectBuilder::new()
+                                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                                    .min_length(Some(1))
+                                    .max_length(Some(255))
+                                    .pattern(Some("^[!-~]([ -~]*[!-~])?$")),
+                            ))
+                            .build(),
+                    );
                 }
             }
         }

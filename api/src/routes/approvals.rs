@@ -28,7 +28,6 @@ pub struct ApprovalsQuery {
     responses(
         (status = 200, description = "What waits for the caller", body = Page<Deployment>),
         (status = 400, description = "Malformed query", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Never for a valid token: without approve scopes the list is empty", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "pending=false is not supported", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),

@@ -83,7 +83,6 @@ pub struct DashboardDto {
     get, path = "/api/v1/dashboard", tag = "dashboard",
     responses(
         (status = 200, description = "The grid", body = DashboardDto),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))

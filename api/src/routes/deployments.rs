@@ -19,7 +19,6 @@ use crate::{
     responses(
         (status = 200, description = "Deployments, newest first", body = Page<Deployment>),
         (status = 400, description = "Malformed query", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "Invalid filter", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
@@ -59,7 +58,6 @@ pub async fn list_deployments(
     responses(
         (status = 200, description = "The deployment", body = Deployment),
         (status = 400, description = "Malformed id", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such deployment", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
@@ -80,17 +78,14 @@ pub async fn get_deployment(
 /// subject counts once; a rejection (with a comment) ends the deployment.
 #[utoipa::path(
     post, path = "/api/v1/deployments/{id}/approvals", tag = "deployments",
-    params(("id" = Uuid, Path, description = "Deployment id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
+    params(("id" = Uuid, Path, description = "Deployment id")),
     request_body = ApprovalRequest,
     responses(
         (status = 200, description = "Recorded", body = Deployment),
         (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `approve:<env>`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such deployment", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 409, description = "Not awaiting approval, self-approval, or already approved by this subject", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "A rejection without a comment, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
@@ -144,17 +139,14 @@ pub async fn approve_deployment(
 /// Cancel a deployment that has not ended.
 #[utoipa::path(
     post, path = "/api/v1/deployments/{id}/cancel", tag = "deployments",
-    params(("id" = Uuid, Path, description = "Deployment id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
+    params(("id" = Uuid, Path, description = "Deployment id")),
     request_body(content = CancelRequest, description = "Optional reason"),
     responses(
         (status = 200, description = "Cancelled", body = Deployment),
         (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `deploy:<env>`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such deployment", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 409, description = "The deployment has already ended", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "An Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["deploy:<env>"]))

@@ -56,7 +56,6 @@ fn filter(query: &EventQuery, limit: usize) -> Result<ReadFilter, ApiError> {
     responses(
         (status = 200, description = "Events in position order; `next_cursor` is the last position", body = Page<Event>),
         (status = 400, description = "Malformed filter", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `audit`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "Inconsistent filter", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
@@ -105,7 +104,6 @@ fn store_error(err: StoreError) -> ApiError {
     responses(
         (status = 200, description = "The verification result", body = VerifyResult),
         (status = 400, description = "Malformed query", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `audit`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "Inconsistent range", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
@@ -149,7 +147,6 @@ pub async fn verify_events(
     responses(
         (status = 200, description = "text/event-stream: `id: <position>`, `event: <type>`, `data: <Event JSON>`", content_type = "text/event-stream", body = String),
         (status = 400, description = "Malformed `after` or `Last-Event-ID`", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `audit`", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["audit"]))

@@ -22,14 +22,11 @@ fn parse_lifecycle(raw: &str, field: &str) -> Result<LifecycleName, ApiError> {
 #[utoipa::path(
     post, path = "/api/v1/lifecycles", tag = "lifecycles",
     request_body = LifecycleRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     responses(
         (status = 201, description = "Created; `ETag` holds its version", body = Lifecycle),
         (status = 400, description = "Malformed body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 409, description = "It already exists", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "Invalid phases (an unknown or repeated environment, a requirement the phase cannot meet), or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
@@ -63,7 +60,6 @@ pub async fn create_lifecycle(
     get, path = "/api/v1/lifecycles", tag = "lifecycles",
     responses(
         (status = 200, description = "Every lifecycle, by name", body = Page<Lifecycle>),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
@@ -92,7 +88,6 @@ pub async fn list_lifecycles(
     params(("lifecycle" = String, Path, description = "Lifecycle name")),
     responses(
         (status = 200, description = "The lifecycle; `ETag` holds its version", body = Lifecycle),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such lifecycle", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "Invalid lifecycle name", body = ProblemDetails, content_type = PROBLEM_JSON),
@@ -125,11 +120,9 @@ pub async fn get_lifecycle(
     responses(
         (status = 200, description = "Replaced; `ETag` holds the new version", body = Lifecycle),
         (status = 400, description = "Malformed body or If-Match", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such lifecycle", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 412, description = "If-Match does not match the current version", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "Invalid name or phases, or the body names another lifecycle", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),

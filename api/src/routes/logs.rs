@@ -104,7 +104,6 @@ enum JobKind {
     responses(
         (status = 204, description = "Stored"),
         (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `agent`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such job", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 409, description = "Not the job's current lease (`lease-superseded`, `lease-expired`, `not-leased`)", body = ProblemDetails, content_type = PROBLEM_JSON),
@@ -265,7 +264,6 @@ pub(crate) fn mask(text: &str, secrets: &[String]) -> String {
     responses(
         (status = 200, description = "The log so far (or, with `follow=true`, streamed until the build ends)", content_type = "text/plain", body = String),
         (status = 400, description = "Malformed id or query", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such build", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 410, description = "Retention deleted the log (the detail says which release and rule)", body = ProblemDetails, content_type = PROBLEM_JSON),
@@ -292,7 +290,6 @@ pub async fn get_build_log(
     responses(
         (status = 200, description = "The log so far (or, with `follow=true`, streamed until the deployment ends)", content_type = "text/plain", body = String),
         (status = 400, description = "Malformed id or query", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such deployment", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 410, description = "Retention deleted the log (the detail says which release and rule)", body = ProblemDetails, content_type = PROBLEM_JSON),

@@ -14,14 +14,11 @@ use crate::{
 #[utoipa::path(
     post, path = "/api/v1/projects", tag = "projects",
     request_body = ProjectRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     responses(
         (status = 201, description = "Created; `ETag` holds its version", body = Project),
         (status = 400, description = "Malformed body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 409, description = "It already exists", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "Invalid definition (e.g. an unknown lifecycle environment), or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
@@ -55,7 +52,6 @@ pub async fn create_project(
     get, path = "/api/v1/projects", tag = "projects",
     responses(
         (status = 200, description = "Every project, by name", body = Page<Project>),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
     security(("bearer" = ["read"]))
@@ -84,7 +80,6 @@ pub async fn list_projects(
     params(("project" = String, Path, description = "Project name")),
     responses(
         (status = 200, description = "The project; `ETag` holds its version", body = Project),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such project", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "Invalid project name", body = ProblemDetails, content_type = PROBLEM_JSON),
@@ -117,11 +112,9 @@ pub async fn get_project(
     responses(
         (status = 200, description = "Replaced; `ETag` holds the new version", body = Project),
         (status = 400, description = "Malformed body or If-Match", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such project", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 412, description = "If-Match does not match the current version", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "Invalid name or definition, or the body names another project", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),

@@ -19,15 +19,12 @@ use crate::{
 #[utoipa::path(
     post, path = "/api/v1/releases", tag = "releases",
     request_body = CreateReleaseRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     responses(
         (status = 201, description = "Created", body = Release),
         (status = 400, description = "Malformed body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `release`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such build", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 409, description = "The build has not succeeded, or the version is taken", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "Invalid version, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
@@ -57,7 +54,6 @@ pub async fn create_release(
     responses(
         (status = 200, description = "Releases, newest first", body = Page<Release>),
         (status = 400, description = "Malformed query", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "Invalid project name", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
@@ -89,7 +85,6 @@ pub async fn list_releases(
     responses(
         (status = 200, description = "The release", body = Release),
         (status = 400, description = "Malformed id", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such release", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
@@ -109,17 +104,14 @@ pub async fn get_release(
 /// environment before it in its lifecycle; the environment's approval policy then applies.
 #[utoipa::path(
     post, path = "/api/v1/releases/{id}/deployments", tag = "releases",
-    params(("id" = Uuid, Path, description = "Release id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
+    params(("id" = Uuid, Path, description = "Release id")),
     request_body = DeployRequest,
     responses(
         (status = 201, description = "Requested (queued, or awaiting approval)", body = Deployment),
         (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `deploy:<env>`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such release or environment", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 409, description = "The lifecycle forbids it (names the unmet requirement)", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "Invalid environment name, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
@@ -158,17 +150,14 @@ pub async fn deploy_release(
 /// until unblocked. The block is an event with who and why.
 #[utoipa::path(
     post, path = "/api/v1/releases/{id}/block", tag = "releases",
-    params(("id" = Uuid, Path, description = "Release id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
+    params(("id" = Uuid, Path, description = "Release id")),
     request_body = BlockRequest,
     responses(
         (status = 200, description = "Blocked", body = Release),
         (status = 400, description = "Malformed id, body or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `release`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such release", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 409, description = "Already blocked", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 413, description = "Body larger than the server accepts", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 415, description = "The body is not `application/json`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "No reason given, or an Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),
@@ -193,12 +182,10 @@ pub async fn block_release(
 /// Lift a release's block.
 #[utoipa::path(
     post, path = "/api/v1/releases/{id}/unblock", tag = "releases",
-    params(("id" = Uuid, Path, description = "Release id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
+    params(("id" = Uuid, Path, description = "Release id")),
     responses(
         (status = 200, description = "Unblocked", body = Release),
         (status = 400, description = "Malformed id or Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `release`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 404, description = "No such release", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 409, description = "Not blocked", body = ProblemDetails, content_type = PROBLEM_JSON),

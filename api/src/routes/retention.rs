@@ -16,11 +16,9 @@ use crate::{
 /// are deleted. The release and its history stay.
 #[utoipa::path(
     post, path = "/api/v1/retention/run", tag = "releases",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry key: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$")),
     responses(
         (status = 200, description = "The releases whose content this run deleted", body = RetentionRun),
         (status = 400, description = "Malformed Idempotency-Key", body = ProblemDetails, content_type = PROBLEM_JSON),
-        (status = 401, description = "No valid token", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 403, description = "Missing scope `admin`", body = ProblemDetails, content_type = PROBLEM_JSON),
         (status = 422, description = "An Idempotency-Key reused for another request", body = ProblemDetails, content_type = PROBLEM_JSON),
     ),

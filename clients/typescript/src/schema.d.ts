@@ -2320,7 +2320,10 @@ export interface operations {
     lease_job: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry key: 1 to 255 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3637,7 +3640,10 @@ export interface operations {
     remove_freeze: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry key: 1 to 255 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description Environment name */
                 env: string;
@@ -4539,7 +4545,10 @@ export interface operations {
     report_artifact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry key: 1 to 255 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description Build id */
                 id: string;
@@ -4638,7 +4647,10 @@ export interface operations {
     complete_job: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry key: 1 to 255 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description Job (build or deployment) id */
                 id: string;
@@ -4737,7 +4749,10 @@ export interface operations {
     heartbeat_job: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry key: 1 to 255 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description Job (build or deployment) id */
                 id: string;
@@ -4836,7 +4851,10 @@ export interface operations {
     append_job_log: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry key: 1 to 255 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description Job (build or deployment) id */
                 id: string;
@@ -4933,7 +4951,10 @@ export interface operations {
     start_job: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry key: 1 to 255 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description Job (build or deployment) id */
                 id: string;
@@ -5032,7 +5053,10 @@ export interface operations {
     report_step: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Retry key: 1 to 255 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description Job (build or deployment) id */
                 id: string;
@@ -6535,7 +6559,10 @@ export interface operations {
                 /** @description The first position delivered again. */
                 from: number;
             };
-            header?: never;
+            header?: {
+                /** @description Retry key: 1 to 255 visible ASCII characters */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description Subscription id */
                 id: string;

@@ -9,15 +9,18 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.append_log_request import AppendLogRequest
 from ...models.problem_details import ProblemDetails
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     id: UUID,
     *,
     body: AppendLogRequest,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -103,11 +106,13 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: AppendLogRequest,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Any | ProblemDetails]:
     """Append lines to a job's log. Sensitive variable values are masked before they are stored.
 
     Args:
         id (UUID):
+        idempotency_key (None | str | Unset):
         body (AppendLogRequest): Lines an agent captured, sent under its lease.
 
     Raises:
@@ -121,6 +126,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         id=id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -135,11 +141,13 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: AppendLogRequest,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Any | ProblemDetails | None:
     """Append lines to a job's log. Sensitive variable values are masked before they are stored.
 
     Args:
         id (UUID):
+        idempotency_key (None | str | Unset):
         body (AppendLogRequest): Lines an agent captured, sent under its lease.
 
     Raises:
@@ -154,6 +162,7 @@ def sync(
         id=id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -162,11 +171,13 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: AppendLogRequest,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Any | ProblemDetails]:
     """Append lines to a job's log. Sensitive variable values are masked before they are stored.
 
     Args:
         id (UUID):
+        idempotency_key (None | str | Unset):
         body (AppendLogRequest): Lines an agent captured, sent under its lease.
 
     Raises:
@@ -180,6 +191,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         id=id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -192,11 +204,13 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: AppendLogRequest,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Any | ProblemDetails | None:
     """Append lines to a job's log. Sensitive variable values are masked before they are stored.
 
     Args:
         id (UUID):
+        idempotency_key (None | str | Unset):
         body (AppendLogRequest): Lines an agent captured, sent under its lease.
 
     Raises:
@@ -212,5 +226,6 @@ async def asyncio(
             id=id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

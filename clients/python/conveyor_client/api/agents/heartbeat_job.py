@@ -10,15 +10,18 @@ from ...client import AuthenticatedClient, Client
 from ...models.job_status import JobStatus
 from ...models.lease_ref import LeaseRef
 from ...models.problem_details import ProblemDetails
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     id: UUID,
     *,
     body: LeaseRef,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -105,11 +108,13 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: LeaseRef,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[JobStatus | ProblemDetails]:
     """Extend the job's lease.
 
     Args:
         id (UUID):
+        idempotency_key (None | str | Unset):
         body (LeaseRef): Body of `POST /api/v1/jobs/{id}/heartbeat` and `/start`.
 
     Raises:
@@ -123,6 +128,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         id=id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -137,11 +143,13 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: LeaseRef,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> JobStatus | ProblemDetails | None:
     """Extend the job's lease.
 
     Args:
         id (UUID):
+        idempotency_key (None | str | Unset):
         body (LeaseRef): Body of `POST /api/v1/jobs/{id}/heartbeat` and `/start`.
 
     Raises:
@@ -156,6 +164,7 @@ def sync(
         id=id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -164,11 +173,13 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: LeaseRef,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[JobStatus | ProblemDetails]:
     """Extend the job's lease.
 
     Args:
         id (UUID):
+        idempotency_key (None | str | Unset):
         body (LeaseRef): Body of `POST /api/v1/jobs/{id}/heartbeat` and `/start`.
 
     Raises:
@@ -182,6 +193,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         id=id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -194,11 +206,13 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: LeaseRef,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> JobStatus | ProblemDetails | None:
     """Extend the job's lease.
 
     Args:
         id (UUID):
+        idempotency_key (None | str | Unset):
         body (LeaseRef): Body of `POST /api/v1/jobs/{id}/heartbeat` and `/start`.
 
     Raises:
@@ -214,5 +228,6 @@ async def asyncio(
             id=id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

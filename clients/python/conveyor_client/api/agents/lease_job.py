@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.job_assignment import JobAssignment
 from ...models.lease_request import LeaseRequest
 from ...models.problem_details import ProblemDetails
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: LeaseRequest,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -93,10 +96,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: LeaseRequest,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Any | JobAssignment | ProblemDetails]:
     """Lease the oldest job this agent may run: 200 with the job, or 204 when none waits.
 
     Args:
+        idempotency_key (None | str | Unset):
         body (LeaseRequest): Body of `POST /api/v1/agents/lease`.
 
     Raises:
@@ -109,6 +114,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -122,10 +128,12 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: LeaseRequest,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Any | JobAssignment | ProblemDetails | None:
     """Lease the oldest job this agent may run: 200 with the job, or 204 when none waits.
 
     Args:
+        idempotency_key (None | str | Unset):
         body (LeaseRequest): Body of `POST /api/v1/agents/lease`.
 
     Raises:
@@ -139,6 +147,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -146,10 +155,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: LeaseRequest,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Any | JobAssignment | ProblemDetails]:
     """Lease the oldest job this agent may run: 200 with the job, or 204 when none waits.
 
     Args:
+        idempotency_key (None | str | Unset):
         body (LeaseRequest): Body of `POST /api/v1/agents/lease`.
 
     Raises:
@@ -162,6 +173,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -173,10 +185,12 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: LeaseRequest,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Any | JobAssignment | ProblemDetails | None:
     """Lease the oldest job this agent may run: 200 with the job, or 204 when none waits.
 
     Args:
+        idempotency_key (None | str | Unset):
         body (LeaseRequest): Body of `POST /api/v1/agents/lease`.
 
     Raises:
@@ -191,5 +205,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

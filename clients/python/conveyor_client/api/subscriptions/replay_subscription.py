@@ -8,14 +8,18 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem_details import ProblemDetails
-from ...types import UNSET, Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     id: UUID,
     *,
     from_: int,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     params: dict[str, Any] = {}
 
@@ -31,6 +35,7 @@ def _get_kwargs(
         "params": params,
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -88,12 +93,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     from_: int,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Any | ProblemDetails]:
     """Deliver history again from a position (for a consumer that lost data).
 
     Args:
         id (UUID):
         from_ (int):
+        idempotency_key (None | str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -106,6 +113,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         id=id,
         from_=from_,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -120,12 +128,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     from_: int,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Any | ProblemDetails | None:
     """Deliver history again from a position (for a consumer that lost data).
 
     Args:
         id (UUID):
         from_ (int):
+        idempotency_key (None | str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -139,6 +149,7 @@ def sync(
         id=id,
         client=client,
         from_=from_,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -147,12 +158,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     from_: int,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Any | ProblemDetails]:
     """Deliver history again from a position (for a consumer that lost data).
 
     Args:
         id (UUID):
         from_ (int):
+        idempotency_key (None | str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -165,6 +178,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         id=id,
         from_=from_,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -177,12 +191,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     from_: int,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Any | ProblemDetails | None:
     """Deliver history again from a position (for a consumer that lost data).
 
     Args:
         id (UUID):
         from_ (int):
+        idempotency_key (None | str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -197,5 +213,6 @@ async def asyncio(
             id=id,
             client=client,
             from_=from_,
+            idempotency_key=idempotency_key,
         )
     ).parsed
