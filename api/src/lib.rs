@@ -8,6 +8,7 @@ pub mod auth;
 pub mod blobs;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod hooks;
 pub mod idempotency;

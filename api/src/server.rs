@@ -330,6 +330,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
                     .configure(api_v1)
                     .default_service(web::to(error::route_not_found)),
             )
+            .service(crate::console::index)
+            .service(crate::console::assets)
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(error::route_not_found))

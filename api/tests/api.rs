@@ -1352,6 +1352,34 @@ async fn operations_endpoints_answer_without_a_token() {
     );
     assert!(docs.text().to_lowercase().contains("swagger"));
 
+    // The web console: its page and scripts, embedded, under a CSP allowing only this server.
+    let page = app.send(Method::GET, "/", None, None, &[]).await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(page.content_type().starts_with("text/html"));
+    assert!(page.text().contains("/assets/app.js"), "{}", page.text());
+    let policy = page.header("content-security-policy").unwrap_or_default();
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    let script = app
+        .send(Method::GET, "/assets/app.js", None, None, &[])
+        .await;
+    assert_eq!(script.status.as_u16(), 200);
+    assert!(script.content_type().starts_with("text/javascript"));
+    let etag = script.header("etag").expect("an entity tag");
+    let again = app
+        .send(
+            Method::GET,
+            "/assets/app.js",
+            None,
+            None,
+            &[("if-none-match", &etag)],
+        )
+        .await;
+    assert_eq!(again.status.as_u16(), 304);
+    app.send(Method::GET, "/assets/nothing.js", None, None, &[])
+        .await
+        .expect_problem(404);
+
     let missing = app
         .send(Method::GET, "/nothing-here", None, None, &[])
         .await;

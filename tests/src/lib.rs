@@ -251,6 +251,20 @@ pub fn eventually<T>(what: &str, deadline: Duration, mut probe: impl FnMut() -> 
     }
 }
 
+/// Runs `command` (a tool the tests need, such as `npm`), failing with its output unless it
+/// succeeds.
+pub fn run_tool(command: &mut Command, what: &str) {
+    let output = command
+        .output()
+        .unwrap_or_else(|error| panic!("{what} did not run (is it installed?): {error}"));
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Runs git in `dir` (with a fixed identity and no global config); answers its stdout.
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("git")

@@ -4,33 +4,13 @@
 //!
 //! The packages come from the npm registry as `package-lock.json` pins them (`npm ci`).
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use conveyor_system_tests::{ServerProcess, mint_token};
-
-fn client_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate sits in the workspace")
-        .join("clients/typescript")
-}
-
-fn run(command: &mut Command, what: &str) {
-    let output = command
-        .output()
-        .unwrap_or_else(|error| panic!("{what} did not run (is Node.js installed?): {error}"));
-    assert!(
-        output.status.success(),
-        "{what} failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use conveyor_system_tests::{ServerProcess, mint_token, run_tool as run, workspace};
 
 #[test]
 fn the_typescript_client_is_generated_from_the_spec_and_passes_against_a_live_server() {
-    let client = client_dir();
+    let client = workspace().join("clients/typescript");
     run(
         Command::new("npm")
             .args(["ci", "--silent", "--no-audit", "--no-fund"])

@@ -1,0 +1,104 @@
+// A project: its builds (status, duration) and releases (where each is deployed), with a
+// promote button per environment of the release's lifecycle.
+
+import { describe, ok, refusal, type Release } from "../api.js";
+import type { PageContext } from "../page.js";
+import { action, duration, facts, h, link, outcome, status, time } from "../ui.js";
+
+function environmentsOf(release: Release): string[] {
+  return release.lifecycle.phases.flatMap((phase) => phase.environments.map((stage) => stage.environment));
+}
+
+export async function project({ session, client, view, params, signal }: PageContext): Promise<void> {
+  const [name] = params;
+  const [found, builds, releases] = await Promise.all([
+    client.GET("/api/v1/projects/{project}", { params: { path: { project: name } }, signal }).then(ok),
+    client.GET("/api/v1/builds", { params: { query: { project: name, limit: 50 } }, signal }).then(ok),
+    client.GET("/api/v1/releases", { params: { query: { project: name, limit: 50 } }, signal }).then(ok),
+  ]);
+
+  const promote = (release: Release, environment: string) => {
+    const result = outcome();
+    const button = action(
+      `Promote to ${environment}`,
+      release.blocked ? `Blocked: ${release.blocked}` : refusal(session, `deploy:${environment}`),
+      async () => {
+        const answer = await client.POST("/api/v1/releases/{id}/deployments", {
+          params: { path: { id: release.id } },
+          body: { environment },
+        });
+        if (answer.error || !answer.data) return result.fail(`Refused: ${describe(answer.error)}`);
+        location.hash = `#/deployments/${answer.data.id}`;
+      },
+      { "data-promote": environment },
+    );
+    return h("div", {}, button, result.element);
+  };
+
+  view.replaceChildren(
+    h("h1", {}, "Project ", name),
+    h(
+      "div",
+      { class: "panel" },
+      facts([
+        ["Repository", found.repository],
+        ["Branch", found.branch],
+        ["Description", found.description || "—"],
+      ]),
+    ),
+    h("h2", {}, "Releases"),
+    releases.items.length === 0
+      ? h("p", {}, "No releases yet.")
+      : h(
+          "div",
+          { class: "scroll" },
+          h(
+            "table",
+            {},
+            h("thead", {}, h("tr", {}, ["Version", "Created", "Deployed to", "Promote"].map((title) => h("th", { scope: "col" }, title)))),
+            h(
+              "tbody",
+              {},
+              [...releases.items].reverse().map((release) =>
+                h(
+                  "tr",
+                  { "data-release": release.version },
+                  h("td", {}, h("strong", {}, release.version), release.blocked ? [" ", h("span", { class: "badge status-failed" }, "blocked")] : null),
+                  h("td", {}, time(release.created_at), h("span", { class: "why" }, `by ${release.created_by}`)),
+                  h("td", {}, release.succeeded_in.length ? release.succeeded_in.join(", ") : h("span", { class: "muted" }, "nowhere yet")),
+                  h("td", {}, environmentsOf(release).map((environment) => promote(release, environment))),
+                ),
+              ),
+            ),
+          ),
+        ),
+    h("h2", {}, "Builds"),
+    builds.items.length === 0
+      ? h("p", {}, "No builds yet.")
+      : h(
+          "div",
+          { class: "scroll" },
+          h(
+            "table",
+            {},
+            h("thead", {}, h("tr", {}, ["Build", "Status", "Branch", "Commit", "Queued", "Duration"].map((title) => h("th", { scope: "col" }, title)))),
+            h(
+              "tbody",
+              {},
+              [...builds.items].reverse().map((one) =>
+                h(
+                  "tr",
+                  {},
+                  h("td", {}, link(`/builds/${one.id}`, `#${one.number}`)),
+                  h("td", {}, status(one.status)),
+                  h("td", {}, one.branch),
+                  h("td", {}, h("code", {}, one.commit.slice(0, 12))),
+                  h("td", {}, time(one.queued_at)),
+                  h("td", {}, duration(one.started_at, one.finished_at)),
+                ),
+              ),
+            ),
+          ),
+        ),
+  );
+}
