@@ -588,6 +588,15 @@ pub async fn read_all_filters(store: Arc<dyn EventStore>) {
             .collect();
         let got = store.read_all(&filter).await.unwrap();
         assert_eq!(positions(&got), expected, "{filter:?}");
+        // The same records with the payload left as text, which parses to the same payload.
+        let raw: Vec<Record> = store
+            .read_all_raw(&filter)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|record| record.parse().expect("the stored payload is JSON"))
+            .collect();
+        assert_eq!(raw, got, "{filter:?}");
     }
 }
 

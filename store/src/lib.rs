@@ -11,8 +11,8 @@ pub mod sqlite;
 mod writes;
 
 pub use record::{
-    AppendOutcome, ExpectedVersion, GENESIS_HASH, Metadata, NewEvent, ReadFilter, Record,
-    StreamVersion, VerifyReport, chain_hash,
+    AppendOutcome, ExpectedVersion, GENESIS_HASH, Metadata, NewEvent, RawRecord, ReadFilter,
+    Record, StreamVersion, VerifyReport, chain_hash,
 };
 
 use async_trait::async_trait;
@@ -122,6 +122,11 @@ pub trait EventStore: Send + Sync + 'static {
     /// Records with position > `filter.after`, in position order, matching the filter, at most
     /// `filter.limit`.
     async fn read_all(&self, filter: &ReadFilter) -> StoreResult<Vec<Record>>;
+
+    /// The records [`EventStore::read_all`] returns for `filter`, with each payload left as
+    /// the stored JSON text: for a reader that decodes payloads into its own types (replaying
+    /// the log), which then never builds a `serde_json::Value`.
+    async fn read_all_raw(&self, filter: &ReadFilter) -> StoreResult<Vec<RawRecord>>;
 
     /// The position of the last committed record (0 for an empty log).
     async fn head(&self) -> StoreResult<u64>;

@@ -33,7 +33,8 @@ use uuid::Uuid;
 
 use crate::{
     AppendOutcome, EventStore, ExpectedVersion, GENESIS_HASH, MAX_READ_LIMIT, Metadata, NewEvent,
-    ReadFilter, Record, StoreError, StoreResult, StreamVersion, Subscription, VerifyReport,
+    RawRecord, ReadFilter, Record, StoreError, StoreResult, StreamVersion, Subscription,
+    VerifyReport,
     record::{ChainCheck, StoredId, chain_hash_with_payload, retry_outcome, validate_append},
     writes::{WriteOp, WriteOutput, WriteRequest},
 };
@@ -868,8 +869,17 @@ async fn insert_rows(tx: &impl GenericClient, rows: &[Row13]) -> StoreResult<()>
 // ---------------------------------------------------------------------------------------------
 // Reads.
 
+fn metadata_from_row(row: &Row) -> StoreResult<Metadata> {
+    Ok(Metadata {
+        actor: row.try_get(7).map_err(backend)?,
+        correlation_id: row.try_get(8).map_err(backend)?,
+        causation_id: row.try_get(9).map_err(backend)?,
+        request_id: row.try_get(10).map_err(backend)?,
+    })
+}
+
 fn record_from_row(row: &Row) -> StoreResult<Record> {
-    let payload: String = row.try_get(6).map_err(backend)?;
+    let payload: &str = row.try_get(6).map_err(backend)?;
     let schema_version: i32 = row.try_get(5).map_err(backend)?;
     Ok(Record {
         position: to_u64(row.try_get(0).map_err(backend)?),
@@ -878,19 +888,35 @@ fn record_from_row(row: &Row) -> StoreResult<Record> {
         id: row.try_get(3).map_err(backend)?,
         event_type: row.try_get(4).map_err(backend)?,
         schema_version: u32::try_from(schema_version).map_err(backend)?,
-        payload: serde_json::from_str(&payload).map_err(backend)?,
-        metadata: Metadata {
-            actor: row.try_get(7).map_err(backend)?,
-            correlation_id: row.try_get(8).map_err(backend)?,
-            causation_id: row.try_get(9).map_err(backend)?,
-            request_id: row.try_get(10).map_err(backend)?,
-        },
+        payload: serde_json::from_str(payload).map_err(backend)?,
+        metadata: metadata_from_row(row)?,
         recorded_at: row.try_get(11).map_err(backend)?,
         hash: row.try_get(12).map_err(backend)?,
     })
 }
 
-async fn read_all_on(client: &impl GenericClient, filter: &ReadFilter) -> StoreResult<Vec<Record>> {
+fn raw_record_from_row(row: &Row) -> StoreResult<RawRecord> {
+    let schema_version: i32 = row.try_get(5).map_err(backend)?;
+    Ok(RawRecord {
+        position: to_u64(row.try_get(0).map_err(backend)?),
+        stream: row.try_get(1).map_err(backend)?,
+        version: to_u64(row.try_get(2).map_err(backend)?),
+        id: row.try_get(3).map_err(backend)?,
+        event_type: row.try_get(4).map_err(backend)?,
+        schema_version: u32::try_from(schema_version).map_err(backend)?,
+        payload_json: row.try_get(6).map_err(backend)?,
+        metadata: metadata_from_row(row)?,
+        recorded_at: row.try_get(11).map_err(backend)?,
+        hash: row.try_get(12).map_err(backend)?,
+    })
+}
+
+/// The records `filter` selects, each made by `from_row`.
+async fn read_all_on<T>(
+    client: &impl GenericClient,
+    filter: &ReadFilter,
+    from_row: fn(&Row) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
     let mut sql = format!("{SELECT_RECORD} WHERE position > $1");
     let mut params: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(to_i64(filter.after))];
     let mut next = |sql: &mut String, clause: &str, value: Box<dyn ToSql + Sync + Send>| {
@@ -942,7 +968,7 @@ async fn read_all_on(client: &impl GenericClient, filter: &ReadFilter) -> StoreR
         .map(|p| p.as_ref() as &(dyn ToSql + Sync))
         .collect();
     let rows = client.query(&sql, &refs).await.map_err(backend)?;
-    rows.iter().map(record_from_row).collect()
+    rows.iter().map(from_row).collect()
 }
 
 #[async_trait]
@@ -980,7 +1006,12 @@ impl EventStore for PostgresStore {
 
     async fn read_all(&self, filter: &ReadFilter) -> StoreResult<Vec<Record>> {
         let client = self.client().await?;
-        read_all_on(&client, filter).await
+        read_all_on(&client, filter, record_from_row).await
+    }
+
+    async fn read_all_raw(&self, filter: &ReadFilter) -> StoreResult<Vec<RawRecord>> {
+        let client = self.client().await?;
+        read_all_on(&client, filter, raw_record_from_row).await
     }
 
     async fn head(&self) -> StoreResult<u64> {
@@ -1157,7 +1188,8 @@ impl PgSubscription {
             limit: SUBSCRIPTION_PAGE,
             ..ReadFilter::default()
         };
-        self.buffered.extend(read_all_on(&client, &filter).await?);
+        self.buffered
+            .extend(read_all_on(&client, &filter, record_from_row).await?);
         Ok(())
     }
 }

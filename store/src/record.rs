@@ -85,6 +85,51 @@ pub struct Record {
     pub hash: String,
 }
 
+/// A stored event with its payload still the JSON text the backend keeps: what
+/// [`crate::EventStore::read_all_raw`] returns to a reader that decodes payloads into its own
+/// types (replaying the log), so that it skips building a `serde_json::Value` for each one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRecord {
+    /// Global position: gapless, from 1, in commit order.
+    pub position: u64,
+    /// The stream, e.g. `build-<uuid>`.
+    pub stream: String,
+    /// Version within the stream, from 1.
+    pub version: StreamVersion,
+    /// The event id (UUID v7).
+    pub id: Uuid,
+    /// Past-tense type name.
+    pub event_type: String,
+    /// Version of the payload's schema.
+    pub schema_version: u32,
+    /// The payload as stored: JSON text.
+    pub payload_json: String,
+    /// Who and why.
+    pub metadata: Metadata,
+    /// When the store committed it.
+    pub recorded_at: DateTime<Utc>,
+    /// Hex SHA-256 of the previous record's hash and this record's canonical bytes.
+    pub hash: String,
+}
+
+impl RawRecord {
+    /// The [`Record`] this is: the payload parsed.
+    pub fn parse(self) -> Result<Record, serde_json::Error> {
+        Ok(Record {
+            payload: serde_json::from_str(&self.payload_json)?,
+            position: self.position,
+            stream: self.stream,
+            version: self.version,
+            id: self.id,
+            event_type: self.event_type,
+            schema_version: self.schema_version,
+            metadata: self.metadata,
+            recorded_at: self.recorded_at,
+            hash: self.hash,
+        })
+    }
+}
+
 impl Record {
     /// Recomputes this record's hash from its fields and the previous record's hash.
     pub fn expected_hash(&self, previous_hash: &str) -> String {

@@ -30,7 +30,8 @@ use uuid::Uuid;
 
 use crate::{
     AppendOutcome, EventStore, ExpectedVersion, GENESIS_HASH, MAX_READ_LIMIT, Metadata, NewEvent,
-    ReadFilter, Record, StoreError, StoreResult, StreamVersion, Subscription, VerifyReport,
+    RawRecord, ReadFilter, Record, StoreError, StoreResult, StreamVersion, Subscription,
+    VerifyReport,
     record::{ChainCheck, StoredId, chain_hash_with_payload, retry_outcome, validate_append},
     writes::{WriteOp, WriteOutput, WriteRequest},
 };
@@ -245,7 +246,10 @@ impl EventStore for SqliteStore {
                         "{SELECT_RECORD} WHERE stream = ?1 AND version > ?2 ORDER BY version"
                     ))
                     .map_err(backend)?;
-                collect_records(statement.query(params![stream, to_i64(after_version)]))
+                collect_records(
+                    statement.query(params![stream, to_i64(after_version)]),
+                    record_from_row,
+                )
             })
             .await
     }
@@ -254,7 +258,15 @@ impl EventStore for SqliteStore {
         self.check_open()?;
         let filter = filter.clone();
         self.readers
-            .run(move |conn| read_all_on(conn, &filter))
+            .run(move |conn| read_all_on(conn, &filter, record_from_row))
+            .await
+    }
+
+    async fn read_all_raw(&self, filter: &ReadFilter) -> StoreResult<Vec<RawRecord>> {
+        self.check_open()?;
+        let filter = filter.clone();
+        self.readers
+            .run(move |conn| read_all_on(conn, &filter, raw_record_from_row))
             .await
     }
 
@@ -822,48 +834,77 @@ fn parse_time(text: &str) -> StoreResult<DateTime<Utc>> {
         .map_err(|error| backend(format!("bad recorded_at {text:?}: {error}")))
 }
 
-fn record_from_row(row: &Row<'_>) -> StoreResult<Record> {
-    // Columns that are parsed are borrowed from the row rather than copied out first: replay
-    // reads every record.
-    let text = |column: usize| {
-        row.get_ref(column)
-            .and_then(|v| Ok(v.as_str()?))
-            .map_err(backend)
-    };
-    let optional_text = |column: usize| {
-        row.get_ref(column)
-            .and_then(|v| Ok(v.as_str_or_null()?))
-            .map_err(backend)
-    };
-    let parse_uuid = |text: &str| Uuid::parse_str(text).map_err(backend);
+/// The text of column `column`, borrowed from the row: columns that are parsed are not copied
+/// out first, since replay reads every record.
+fn text_at<'row>(row: &'row Row<'_>, column: usize) -> StoreResult<&'row str> {
+    row.get_ref(column)
+        .and_then(|v| Ok(v.as_str()?))
+        .map_err(backend)
+}
+
+fn parse_uuid(text: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(text).map_err(backend)
+}
+
+fn id_from_row(row: &Row<'_>) -> StoreResult<Uuid> {
     let id = row
         .get_ref(3)
         .and_then(|v| Ok(v.as_blob()?))
         .map_err(backend)?;
+    Uuid::from_slice(id).map_err(backend)
+}
+
+fn metadata_from_row(row: &Row<'_>) -> StoreResult<Metadata> {
+    let causation_id = row
+        .get_ref(9)
+        .and_then(|v| Ok(v.as_str_or_null()?))
+        .map_err(backend)?;
+    Ok(Metadata {
+        actor: row.get(7).map_err(backend)?,
+        correlation_id: parse_uuid(text_at(row, 8)?)?,
+        causation_id: causation_id.map(parse_uuid).transpose()?,
+        request_id: row.get(10).map_err(backend)?,
+    })
+}
+
+fn record_from_row(row: &Row<'_>) -> StoreResult<Record> {
     Ok(Record {
         position: row.get(0).map_err(backend)?,
         stream: row.get(1).map_err(backend)?,
         version: row.get(2).map_err(backend)?,
-        id: Uuid::from_slice(id).map_err(backend)?,
+        id: id_from_row(row)?,
         event_type: row.get(4).map_err(backend)?,
         schema_version: row.get(5).map_err(backend)?,
-        payload: serde_json::from_str(text(6)?).map_err(backend)?,
-        metadata: Metadata {
-            actor: row.get(7).map_err(backend)?,
-            correlation_id: parse_uuid(text(8)?)?,
-            causation_id: optional_text(9)?.map(parse_uuid).transpose()?,
-            request_id: row.get(10).map_err(backend)?,
-        },
-        recorded_at: parse_time(text(11)?)?,
+        payload: serde_json::from_str(text_at(row, 6)?).map_err(backend)?,
+        metadata: metadata_from_row(row)?,
+        recorded_at: parse_time(text_at(row, 11)?)?,
         hash: row.get(12).map_err(backend)?,
     })
 }
 
-fn collect_records(rows: rusqlite::Result<rusqlite::Rows<'_>>) -> StoreResult<Vec<Record>> {
+fn raw_record_from_row(row: &Row<'_>) -> StoreResult<RawRecord> {
+    Ok(RawRecord {
+        position: row.get(0).map_err(backend)?,
+        stream: row.get(1).map_err(backend)?,
+        version: row.get(2).map_err(backend)?,
+        id: id_from_row(row)?,
+        event_type: row.get(4).map_err(backend)?,
+        schema_version: row.get(5).map_err(backend)?,
+        payload_json: row.get(6).map_err(backend)?,
+        metadata: metadata_from_row(row)?,
+        recorded_at: parse_time(text_at(row, 11)?)?,
+        hash: row.get(12).map_err(backend)?,
+    })
+}
+
+fn collect_records<T>(
+    rows: rusqlite::Result<rusqlite::Rows<'_>>,
+    from_row: fn(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
     let mut rows = rows.map_err(backend)?;
     let mut records = Vec::new();
     while let Some(row) = rows.next().map_err(backend)? {
-        records.push(record_from_row(row)?);
+        records.push(from_row(row)?);
     }
     Ok(records)
 }
@@ -878,7 +919,12 @@ fn stream_version_on(conn: &Connection, stream: &str) -> StoreResult<StreamVersi
     .map_err(backend)
 }
 
-fn read_all_on(conn: &Connection, filter: &ReadFilter) -> StoreResult<Vec<Record>> {
+/// The records `filter` selects, each made by `from_row`.
+fn read_all_on<T>(
+    conn: &Connection,
+    filter: &ReadFilter,
+    from_row: fn(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
     let mut sql = format!("{SELECT_RECORD} WHERE position > ?");
     let mut values = vec![Value::Integer(to_i64(filter.after))];
     if let Some(until) = filter.until {
@@ -928,7 +974,10 @@ fn read_all_on(conn: &Connection, filter: &ReadFilter) -> StoreResult<Vec<Record
     sql.push_str(" ORDER BY position LIMIT ?");
     values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
     let mut statement = conn.prepare_cached(&sql).map_err(backend)?;
-    collect_records(statement.query(rusqlite::params_from_iter(values)))
+    collect_records(
+        statement.query(rusqlite::params_from_iter(values)),
+        from_row,
+    )
 }
 
 fn verify_on(
@@ -994,7 +1043,7 @@ impl SqliteSubscription {
         };
         let records = self
             .readers
-            .run(move |conn| read_all_on(conn, &filter))
+            .run(move |conn| read_all_on(conn, &filter, record_from_row))
             .await?;
         self.buffered.extend(records);
         Ok(())
