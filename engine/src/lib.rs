@@ -11,6 +11,7 @@ pub mod model;
 pub mod names;
 pub mod pipelines;
 pub mod process;
+pub mod replay;
 pub mod retention;
 pub mod rollback;
 pub mod service;

@@ -43,7 +43,7 @@ pub struct Tracked<S> {
 }
 
 impl<S: Aggregate> Tracked<S> {
-    fn new(record: &Record) -> Self {
+    fn new(record: &At) -> Self {
         Self {
             state: S::default(),
             version: 0,
@@ -53,7 +53,7 @@ impl<S: Aggregate> Tracked<S> {
         }
     }
 
-    fn apply(&mut self, record: &Record, event: &S::Event) {
+    fn apply(&mut self, record: &At, event: &S::Event) {
         self.state = std::mem::take(&mut self.state).evolve(event);
         self.version = record.version;
         self.updated_at = record.recorded_at;
@@ -219,35 +219,149 @@ pub(crate) fn stream_id(stream: &str, prefix: &str) -> Option<Uuid> {
         .and_then(|id| Uuid::parse_str(id).ok())
 }
 
+/// What folding a record takes from it besides its event.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At {
+    pub(crate) position: u64,
+    pub(crate) version: u64,
+    pub(crate) id: Uuid,
+    pub(crate) recorded_at: DateTime<Utc>,
+}
+
+impl At {
+    fn of(record: &Record) -> At {
+        At {
+            position: record.position,
+            version: record.version,
+            id: record.id,
+            recorded_at: record.recorded_at,
+        }
+    }
+}
+
+/// A stored payload that events decode from: a parsed value (a live record) or the stored
+/// JSON text (a replay, which skips the value).
+pub(crate) trait Payload {
+    /// The domain event of type `event_type`; `None` for a foreign type or payload.
+    fn decode<E: serde::de::DeserializeOwned>(&self, event_type: &str) -> Option<E>;
+}
+
+impl Payload for serde_json::Value {
+    fn decode<E: serde::de::DeserializeOwned>(&self, event_type: &str) -> Option<E> {
+        decode(event_type, self)
+    }
+}
+
+impl Payload for str {
+    fn decode<E: serde::de::DeserializeOwned>(&self, event_type: &str) -> Option<E> {
+        crate::aggregate::decode_text(event_type, self)
+    }
+}
+
+/// A record's event, decoded for the projection its stream feeds. Decoding is apart from
+/// folding so that a replay decodes the next page while it folds this one.
+#[derive(Debug)]
+pub(crate) enum ModelEvent {
+    Environment(EnvironmentName, EnvironmentEvent),
+    Project(ProjectEvent),
+    /// The delivery (push stream) and its event.
+    Push(Uuid, PushEvent),
+    Lifecycle(LifecycleEvent),
+    Integration(IntegrationEvent),
+    Subscription(Uuid, SubscriptionEvent),
+    Status(crate::status::StatusEvent),
+    Build(Uuid, BuildEvent),
+    Release(Uuid, ReleaseEvent),
+    Deployment(Uuid, DeploymentEvent),
+    /// A stream or an event the model does not fold.
+    Foreign,
+}
+
+impl ModelEvent {
+    /// Decodes the event of a record of `stream`.
+    pub(crate) fn decode<P: Payload + ?Sized>(
+        stream: &str,
+        event_type: &str,
+        payload: &P,
+    ) -> ModelEvent {
+        // Every stream is `<kind>-<name or uuid>`; no kind holds a `-`.
+        let Some((kind, name)) = stream.split_once('-') else {
+            return ModelEvent::Foreign;
+        };
+        let id = || Uuid::parse_str(name).ok();
+        let decoded = match kind {
+            "environment" => EnvironmentName::parse(name).ok().and_then(|name| {
+                payload
+                    .decode(event_type)
+                    .map(|event| ModelEvent::Environment(name, event))
+            }),
+            "project" => payload.decode(event_type).map(ModelEvent::Project),
+            "push" => id().and_then(|delivery| {
+                payload
+                    .decode(event_type)
+                    .map(|event| ModelEvent::Push(delivery, event))
+            }),
+            "lifecycle" => payload.decode(event_type).map(ModelEvent::Lifecycle),
+            "integration" => payload.decode(event_type).map(ModelEvent::Integration),
+            "subscription" => id().and_then(|id| {
+                payload
+                    .decode(event_type)
+                    .map(|event| ModelEvent::Subscription(id, event))
+            }),
+            "status" => payload.decode(event_type).map(ModelEvent::Status),
+            "build" => id().and_then(|id| {
+                payload
+                    .decode(event_type)
+                    .map(|event| ModelEvent::Build(id, event))
+            }),
+            "release" => id().and_then(|id| {
+                payload
+                    .decode(event_type)
+                    .map(|event| ModelEvent::Release(id, event))
+            }),
+            "deployment" => id().and_then(|id| {
+                payload
+                    .decode(event_type)
+                    .map(|event| ModelEvent::Deployment(id, event))
+            }),
+            _ => None,
+        };
+        decoded.unwrap_or(ModelEvent::Foreign)
+    }
+}
+
 impl ReadModel {
     /// Applies one record (records must come in position order).
     pub fn apply(&mut self, record: &Record) {
         self.position = record.position;
         self.hash.clone_from(&record.hash);
-        let stream = record.stream.as_str();
-        let ty = record.event_type.as_str();
-        if let Some(name) = stream.strip_prefix("environment-") {
-            if let (Some(event), Ok(name)) = (
-                decode::<EnvironmentEvent>(ty, &record.payload),
-                EnvironmentName::parse(name),
-            ) {
+        let event = ModelEvent::decode(&record.stream, &record.event_type, &record.payload);
+        self.fold(&At::of(record), event);
+    }
+
+    /// Folds one decoded event into the projections (the caller moves `position` and `hash`).
+    pub(crate) fn fold(&mut self, record: &At, event: ModelEvent) {
+        match event {
+            ModelEvent::Environment(name, event) => {
                 self.environments
                     .entry(name)
                     .or_insert_with(|| Tracked::new(record))
                     .apply(record, &event);
             }
-        } else if stream.starts_with("project-") {
-            if let Some(event) = decode::<ProjectEvent>(ty, &record.payload) {
+            ModelEvent::Project(event) => {
                 let (ProjectEvent::ProjectCreated { spec } | ProjectEvent::ProjectUpdated { spec }) =
                     &event;
-                self.projects
-                    .entry(spec.name.clone())
-                    .or_insert_with(|| Tracked::new(record))
-                    .apply(record, &event);
+                // The name is cloned only for a project not seen yet.
+                if let Some(project) = self.projects.get_mut(&spec.name) {
+                    project.apply(record, &event);
+                } else {
+                    let mut project = Tracked::new(record);
+                    project.apply(record, &event);
+                    self.projects.insert(spec.name.clone(), project);
+                }
             }
-        } else if let Some(delivery) = stream_id(stream, "push-") {
-            // One stream per delivery; a delivery may report several ref changes.
-            if let Some(event) = decode::<PushEvent>(ty, &record.payload) {
+            ModelEvent::Push(delivery, event) => {
+                // One stream per delivery; a delivery may report several ref changes.
                 let PushEvent::PushReceived { push_id, .. } = &event else {
                     return;
                 };
@@ -260,8 +374,7 @@ impl ReadModel {
                     .or_insert_with(|| Tracked::new(record))
                     .apply(record, &event);
             }
-        } else if stream.starts_with("lifecycle-") {
-            if let Some(event) = decode::<LifecycleEvent>(ty, &record.payload) {
+            ModelEvent::Lifecycle(event) => {
                 let (LifecycleEvent::LifecycleCreated { spec }
                 | LifecycleEvent::LifecycleUpdated { spec }) = &event;
                 self.lifecycles
@@ -269,74 +382,66 @@ impl ReadModel {
                     .or_insert_with(|| Tracked::new(record))
                     .apply(record, &event);
             }
-        } else if stream.starts_with("integration-") {
-            if let Some(event) = decode::<IntegrationEvent>(ty, &record.payload) {
+            ModelEvent::Integration(event) => {
                 let IntegrationEvent::IntegrationCreated { spec } = &event;
                 self.integrations
                     .entry(spec.name.clone())
                     .or_insert_with(|| Tracked::new(record))
                     .apply(record, &event);
             }
-        } else if let Some(id) = stream_id(stream, "subscription-") {
-            if let Some(event) = decode::<SubscriptionEvent>(ty, &record.payload) {
+            ModelEvent::Subscription(id, event) => {
                 self.subscriptions
                     .entry(id)
                     .or_insert_with(|| Tracked::new(record))
                     .apply(record, &event);
             }
-        } else if stream.starts_with("status-") {
-            if let Some(crate::status::StatusEvent::BuildStatusReported(attempt)) =
-                decode(ty, &record.payload)
-                && let Some(build) = self.builds.get_mut(&attempt.build_id)
-            {
-                build.status_reports.push(attempt);
-            }
-        } else if let Some(id) = stream_id(stream, "build-") {
-            if let Some(event) = decode::<BuildEvent>(ty, &record.payload) {
-                self.apply_build(id, record, &event);
-            }
-        } else if let Some(id) = stream_id(stream, "release-") {
-            if let Some(event) = decode::<ReleaseEvent>(ty, &record.payload) {
-                if let ReleaseEvent::ReleaseCreated(snapshot) = &event {
-                    self.release_versions
-                        .insert((snapshot.project.clone(), snapshot.version.clone()), id);
-                }
-                let view = self.releases.entry(id).or_insert_with(|| ReleaseView {
-                    tracked: Tracked::new(record),
-                    succeeded_in: BTreeMap::new(),
-                    deployments: Vec::new(),
-                });
-                view.tracked.apply(record, &event);
-                if let (
-                    ReleaseEvent::ReleaseContentDeleted {
-                        policy,
-                        artifacts,
-                        logs,
-                    },
-                    Some(snapshot),
-                ) = (&event, &view.tracked.state.snapshot)
-                {
-                    let why = format!(
-                        "deleted with release {} of {} by retention: {policy}",
-                        snapshot.version, snapshot.project
-                    );
-                    for artifact in artifacts {
-                        self.deleted_artifacts
-                            .insert(artifact.sha256.clone(), why.clone());
-                    }
-                    for job in logs {
-                        self.deleted_logs.insert(*job, why.clone());
-                    }
+            ModelEvent::Status(crate::status::StatusEvent::BuildStatusReported(attempt)) => {
+                if let Some(build) = self.builds.get_mut(&attempt.build_id) {
+                    build.status_reports.push(attempt);
                 }
             }
-        } else if let Some(id) = stream_id(stream, "deployment-")
-            && let Some(event) = decode::<DeploymentEvent>(ty, &record.payload)
-        {
-            self.apply_deployment(id, record, &event);
+            ModelEvent::Build(id, event) => self.apply_build(id, record, &event),
+            ModelEvent::Release(id, event) => self.apply_release(id, record, &event),
+            ModelEvent::Deployment(id, event) => self.apply_deployment(id, record, &event),
+            ModelEvent::Foreign => {}
         }
     }
 
-    fn apply_build(&mut self, id: Uuid, record: &Record, event: &BuildEvent) {
+    fn apply_release(&mut self, id: Uuid, record: &At, event: &ReleaseEvent) {
+        if let ReleaseEvent::ReleaseCreated(snapshot) = event {
+            self.release_versions
+                .insert((snapshot.project.clone(), snapshot.version.clone()), id);
+        }
+        let view = self.releases.entry(id).or_insert_with(|| ReleaseView {
+            tracked: Tracked::new(record),
+            succeeded_in: BTreeMap::new(),
+            deployments: Vec::new(),
+        });
+        view.tracked.apply(record, event);
+        if let (
+            ReleaseEvent::ReleaseContentDeleted {
+                policy,
+                artifacts,
+                logs,
+            },
+            Some(snapshot),
+        ) = (event, &view.tracked.state.snapshot)
+        {
+            let why = format!(
+                "deleted with release {} of {} by retention: {policy}",
+                snapshot.version, snapshot.project
+            );
+            for artifact in artifacts {
+                self.deleted_artifacts
+                    .insert(artifact.sha256.clone(), why.clone());
+            }
+            for job in logs {
+                self.deleted_logs.insert(*job, why.clone());
+            }
+        }
+    }
+
+    fn apply_build(&mut self, id: Uuid, record: &At, event: &BuildEvent) {
         let view = self.builds.entry(id).or_insert_with(|| BuildView {
             tracked: Tracked::new(record),
             number: 0,
@@ -365,7 +470,7 @@ impl ReadModel {
         }
     }
 
-    fn apply_deployment(&mut self, id: Uuid, record: &Record, event: &DeploymentEvent) {
+    fn apply_deployment(&mut self, id: Uuid, record: &At, event: &DeploymentEvent) {
         let view = self
             .deployments
             .entry(id)

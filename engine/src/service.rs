@@ -89,8 +89,6 @@ const PROCESS_MANAGER: &str = "process-manager";
 /// How long a caller waits for the read model to reach its own write.
 const CATCH_UP_TIMEOUT: StdDuration = StdDuration::from_secs(30);
 
-/// How many records a start reads at a time while it catches up with the log.
-const REPLAY_PAGE: usize = 10_000;
 /// How long the leader lets its handled position go unsaved (other nodes wait on the saved one).
 const CHECKPOINT_EVERY: StdDuration = StdDuration::from_millis(20);
 /// How often a command is retried when another writer wins the race on its stream.
@@ -360,19 +358,18 @@ impl Engine {
             None => None,
         }
         .unwrap_or_default();
-        // Catch up with the log as it is now a page at a time, before anyone reads the model;
+        // Catch up with the log as it is now, a page at a time, before anyone reads the model;
         // the follower then takes over from there, a record at a time.
         let loaded = model.position;
-        let mut filter = ReadFilter {
-            after: model.position,
-            limit: REPLAY_PAGE,
-            ..ReadFilter::default()
-        };
-        while filter.after < head {
-            let page = store.read_all(&filter).await?;
-            let Some(last) = page.last() else { break };
-            filter.after = last.position;
-            page.iter().for_each(|record| model.apply(record));
+        let caught_up = model.catch_up(store.clone(), head).await?;
+        if caught_up.records > 0 {
+            tracing::info!(
+                records = caught_up.records,
+                reading_s = caught_up.reading.as_secs_f64(),
+                decoding_s = caught_up.decoding.as_secs_f64(),
+                folding_s = caught_up.folding.as_secs_f64(),
+                "replayed the log into the read model"
+            );
         }
         let from = model.position;
         let subscription = store.subscribe(from).await?;

@@ -1197,6 +1197,10 @@ async fn a_restart_on_the_same_file_keeps_everything() -> TestResult {
     let world = World { dir, store, engine };
     assert_eq!(world.settle().await?, head, "nothing new after a restart");
     assert_eq!(world.snapshot(), before);
+    // The start replayed the log page by page, decoding ahead of folding: the whole model is
+    // what applying each record in turn makes.
+    let (ours, fresh) = model_and_fresh_replay(&world.engine, &world.store).await?;
+    assert_eq!(ours, fresh);
 
     // And the workflow goes on from where it stopped: the second release is still queued for dev.
     let dev = world.run_deployment("agent-1").await?;

@@ -13,6 +13,9 @@
 //! cargo build --release --bin conveyor
 //! cargo run --release -p conveyor-system-tests --example scale_bench [events]
 //! ```
+//!
+//! While iterating on replay, `SCALE_BENCH_LOG=<file>` keeps the log in that file (generating
+//! it only when the file does not exist yet) and stops after the rebuild figure.
 
 use std::{
     sync::Arc,
@@ -20,7 +23,7 @@ use std::{
 };
 
 use conveyor_engine::model::ReadModel;
-use conveyor_store::{EventStore, ReadFilter, sqlite::SqliteStore};
+use conveyor_store::{EventStore, sqlite::SqliteStore};
 use conveyor_system_tests::{ServerProcess, mint_token, scale};
 use serde_json::json;
 
@@ -36,12 +39,19 @@ async fn main() -> anyhow::Result<()> {
         .map(|n| n.parse())
         .transpose()?
         .unwrap_or(1_000_000);
+    let kept = std::env::var_os("SCALE_BENCH_LOG").map(std::path::PathBuf::from);
     let dir = tempfile::tempdir()?;
-    let log = dir.path().join("events.sqlite3");
+    let log = kept
+        .clone()
+        .unwrap_or_else(|| dir.path().join("events.sqlite3"));
 
     let started = Instant::now();
     let store: Arc<dyn EventStore> = SqliteStore::open(&log).await?;
-    let releases = scale::populate(&store, 100, events).await?;
+    let releases = if store.head().await? == 0 {
+        scale::populate(&store, 100, events).await?
+    } else {
+        Vec::new()
+    };
     let head = store.head().await?;
     println!(
         "populated {head} events ({} releases) in {:.1} s",
@@ -49,36 +59,30 @@ async fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
 
-    // Every projection, rebuilt from the whole log.
+    // Every projection, rebuilt from the whole log, as `conveyor serve` does on a start
+    // without a checkpoint.
     let started = Instant::now();
     let mut model = ReadModel::default();
-    let mut filter = ReadFilter {
-        limit: 10_000,
-        ..ReadFilter::default()
-    };
-    let mut reading = Duration::ZERO;
-    loop {
-        let read = Instant::now();
-        let batch = store.read_all(&filter).await?;
-        reading += read.elapsed();
-        let Some(last) = batch.last() else { break };
-        filter.after = last.position;
-        for record in &batch {
-            model.apply(record);
-        }
-    }
+    let caught_up = model.catch_up(store.clone(), head).await?;
     let seconds = started.elapsed().as_secs_f64();
+    anyhow::ensure!(caught_up.records == head && model.position == head);
     println!(
         "rebuild every projection from {head} events: {:.2} s, {:.0} events/s \
-         (reading the log {:.2} s, folding {:.2} s)",
+         (side by side: reading {:.2} s, decoding {:.2} s, folding {:.2} s; \
+         folding waited {:.2} s)",
         seconds,
         head as f64 / seconds,
-        reading.as_secs_f64(),
-        seconds - reading.as_secs_f64()
+        caught_up.reading.as_secs_f64(),
+        caught_up.decoding.as_secs_f64(),
+        caught_up.folding.as_secs_f64(),
+        caught_up.waiting.as_secs_f64()
     );
     drop(model);
     store.close().await;
     drop(store);
+    if kept.is_some() {
+        return Ok(());
+    }
 
     // conveyor serve: start to ready, without and with a projection checkpoint.
     let client = reqwest::Client::builder()

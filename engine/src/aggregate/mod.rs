@@ -14,8 +14,12 @@ pub mod release;
 pub mod subscription;
 
 use serde::{
-    Serialize,
-    de::{DeserializeOwned, value::MapDeserializer},
+    Deserializer, Serialize,
+    de::{
+        DeserializeOwned, DeserializeSeed, MapAccess, Visitor,
+        value::{BorrowedStrDeserializer, MapDeserializer},
+    },
+    forward_to_deserialize_any,
 };
 
 use crate::error::DomainError;
@@ -57,6 +61,82 @@ pub fn decode<E: DeserializeOwned>(event_type: &str, payload: &serde_json::Value
         fields.into_iter(),
     ))
     .ok()
+}
+
+/// [`decode`] straight from the payload's stored JSON text: replaying the log decodes every
+/// record, and this skips building a `serde_json::Value` for each.
+pub fn decode_text<E: DeserializeOwned>(event_type: &str, payload_json: &str) -> Option<E> {
+    E::deserialize(TaggedText {
+        event_type,
+        payload_json,
+    })
+    .ok()
+}
+
+/// The adjacently tagged object `{"type": event_type, "payload": <payload_json>}`, as a
+/// deserializer, without writing it out: the tag is given, the payload is parsed in place.
+struct TaggedText<'a> {
+    event_type: &'a str,
+    payload_json: &'a str,
+}
+
+impl<'de> Deserializer<'de> for TaggedText<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(TaggedFields {
+            text: self,
+            next: 0,
+        })
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+/// The two entries of [`TaggedText`], tag first (so the payload is decoded as its variant
+/// directly, never buffered).
+struct TaggedFields<'a> {
+    text: TaggedText<'a>,
+    next: u8,
+}
+
+impl<'a> MapAccess<'a> for TaggedFields<'a> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let key = match self.next {
+            0 => "type",
+            1 => "payload",
+            _ => return Ok(None),
+        };
+        seed.deserialize(BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'a>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.next += 1;
+        if self.next == 1 {
+            return seed.deserialize(BorrowedStrDeserializer::new(self.text.event_type));
+        }
+        let mut payload = serde_json::Deserializer::from_str(self.text.payload_json);
+        let value = seed.deserialize(&mut payload)?;
+        payload.end()?;
+        Ok(value)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(2usize.saturating_sub(self.next.into()))
+    }
 }
 
 /// Folds events into a state.
