@@ -105,6 +105,8 @@ test("the console drives a release from push to rollback in a real browser", { t
     const devCell = dashboard.locator('td[data-project="shop"][data-environment="dev"]');
     const productionCell = dashboard.locator('td[data-project="shop"][data-environment="production"]');
     await devCell.waitFor();
+    /** The grid cell's live release (not merely some text in the cell) is `version`. */
+    const live = (cell, version) => cell.locator(".cell-live", { hasText: `${version} live` }).waitFor();
     assert.equal((await devCell.textContent()).trim(), "—");
     await dashboard.evaluate(() => {
       window.stayed = true;
@@ -140,7 +142,7 @@ test("the console drives a release from push to rollback in a real browser", { t
     assert.equal(readFileSync(await download.path(), "utf8"), "shop artifact\n");
 
     // The release 1.0.1 goes to dev by itself; the dashboard shows it without a reload.
-    await devCell.filter({ hasText: "1.0.1" }).filter({ hasText: "live" }).waitFor();
+    await live(devCell, "1.0.1");
     assert.equal(await dashboard.evaluate(() => window.stayed), true, "the dashboard did not reload");
 
     // Alice may not promote: the button says why. Ops promotes 1.0.1 to production.
@@ -165,14 +167,14 @@ test("the console drives a release from push to rollback in a real browser", { t
     await inbox.screenshot({ path: join(shots, "approvals.png"), fullPage: true });
     await card.getByRole("button", { name: "Approve" }).click();
     await card.locator(".ok", { hasText: "Approved" }).waitFor();
-    await productionCell.filter({ hasText: "1.0.1" }).filter({ hasText: "live" }).waitFor();
-    const live = (await call("GET", "/api/v1/deployments?environment=production", ops)).items.find(
+    await live(productionCell, "1.0.1");
+    const first = (await call("GET", "/api/v1/deployments?environment=production", ops)).items.find(
       (one) => one.status === "succeeded",
     );
-    assert.deepEqual(live.approvals.map((a) => [a.subject, a.comment]), [["alice", "ship it"]]);
+    assert.deepEqual(first.approvals.map((a) => [a.subject, a.comment]), [["alice", "ship it"]]);
 
     // A moment while 1.0.1 is live in production, then 2.0.0 goes there (through the API).
-    const moment = new Date(Math.ceil(new Date(live.finished_at).getTime() / 1000) * 1000);
+    const moment = new Date(Math.ceil(new Date(first.finished_at).getTime() / 1000) * 1000);
     const second = await call("POST", "/api/v1/releases", ops, { build_id: buildId, version: "2.0.0" });
     await eventually("2.0.0 in dev", async () =>
       (await call("GET", `/api/v1/releases/${second.id}`, ops)).succeeded_in.includes("dev"),
@@ -180,7 +182,21 @@ test("the console drives a release from push to rollback in a real browser", { t
     await eventually("the clock to pass the moment", async () => Date.now() > moment.getTime() + 1000);
     const promoted = await call("POST", `/api/v1/releases/${second.id}/deployments`, ops, { environment: "production" });
     await call("POST", `/api/v1/deployments/${promoted.id}/approvals`, alice, { decision: "approve", comment: "2.0.0 too" });
-    await productionCell.filter({ hasText: "2.0.0" }).filter({ hasText: "live" }).waitFor();
+    await live(productionCell, "2.0.0");
+
+    // A refusal is shown where the button was: production is frozen for promotions.
+    const frozen = await call("POST", "/api/v1/environments/production/freezes", ops, {
+      reason: "release party",
+      start: new Date(Date.now() - 60_000).toISOString(),
+      end: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    await productionCell.filter({ hasText: "frozen" }).waitFor();
+    await work.goto(`${url}/#/projects/shop`);
+    await work.locator('tr[data-release="1.0.1"] button[data-promote="production"]').click();
+    const refusal = work.locator('tr[data-release="1.0.1"] [role="alert"]');
+    await refusal.waitFor();
+    assert.match(await refusal.textContent(), /^Refused: .*release party/);
+    await call("POST", `/api/v1/environments/production/freezes/${frozen.freezes[0].id}/remove`, ops);
 
     // Roll back from the environment page: the confirmation names the release.
     await work.goto(`${url}/#/environments/production`);
@@ -198,7 +214,7 @@ test("the console drives a release from push to rollback in a real browser", { t
     await rollbackCard.getByRole("button", { name: "Approve" }).click();
     await rollbackCard.locator(".ok", { hasText: "Approved" }).waitFor();
     await work.locator("#summary .badge", { hasText: "succeeded" }).waitFor();
-    await productionCell.filter({ hasText: "1.0.1" }).filter({ hasText: "live" }).waitFor();
+    await live(productionCell, "1.0.1");
 
     // Point in time: at the moment picked, 1.0.1 was live, approved by Alice.
     await work.goto(`${url}/#/environments/production`);
