@@ -879,20 +879,7 @@ fn metadata_from_row(row: &Row) -> StoreResult<Metadata> {
 }
 
 fn record_from_row(row: &Row) -> StoreResult<Record> {
-    let payload: &str = row.try_get(6).map_err(backend)?;
-    let schema_version: i32 = row.try_get(5).map_err(backend)?;
-    Ok(Record {
-        position: to_u64(row.try_get(0).map_err(backend)?),
-        stream: row.try_get(1).map_err(backend)?,
-        version: to_u64(row.try_get(2).map_err(backend)?),
-        id: row.try_get(3).map_err(backend)?,
-        event_type: row.try_get(4).map_err(backend)?,
-        schema_version: u32::try_from(schema_version).map_err(backend)?,
-        payload: serde_json::from_str(payload).map_err(backend)?,
-        metadata: metadata_from_row(row)?,
-        recorded_at: row.try_get(11).map_err(backend)?,
-        hash: row.try_get(12).map_err(backend)?,
-    })
+    raw_record_from_row(row)?.parse().map_err(backend)
 }
 
 fn raw_record_from_row(row: &Row) -> StoreResult<RawRecord> {

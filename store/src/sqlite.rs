@@ -868,18 +868,7 @@ fn metadata_from_row(row: &Row<'_>) -> StoreResult<Metadata> {
 }
 
 fn record_from_row(row: &Row<'_>) -> StoreResult<Record> {
-    Ok(Record {
-        position: row.get(0).map_err(backend)?,
-        stream: row.get(1).map_err(backend)?,
-        version: row.get(2).map_err(backend)?,
-        id: id_from_row(row)?,
-        event_type: row.get(4).map_err(backend)?,
-        schema_version: row.get(5).map_err(backend)?,
-        payload: serde_json::from_str(text_at(row, 6)?).map_err(backend)?,
-        metadata: metadata_from_row(row)?,
-        recorded_at: parse_time(text_at(row, 11)?)?,
-        hash: row.get(12).map_err(backend)?,
-    })
+    raw_record_from_row(row)?.parse().map_err(backend)
 }
 
 fn raw_record_from_row(row: &Row<'_>) -> StoreResult<RawRecord> {

@@ -251,6 +251,24 @@ pub fn eventually<T>(what: &str, deadline: Duration, mut probe: impl FnMut() -> 
     }
 }
 
+/// Creates environments through the API as `token`: each a name and how many approvals a
+/// deployment there needs.
+pub fn create_environments(url: &str, token: &str, environments: &[(&str, u32)]) {
+    for (name, approvals) in environments {
+        let body = format!(
+            r#"{{"name":"{name}","approval_policy":{{"required_approvals":{approvals}}}}}"#
+        );
+        let (status, answer) = curl(
+            "POST",
+            &format!("{url}/api/v1/environments"),
+            token,
+            Some(&body),
+        )
+        .unwrap();
+        assert_eq!(status, 201, "{answer}");
+    }
+}
+
 /// Runs `command` (a tool the tests need, such as `npm`), failing with its output unless it
 /// succeeds.
 pub fn run_tool(command: &mut Command, what: &str) {

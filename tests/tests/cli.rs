@@ -14,7 +14,8 @@ use std::{
 };
 
 use conveyor_system_tests::{
-    ServerProcess, conveyor_binary, curl, eventually, git_repository, mint_token,
+    ServerProcess, conveyor_binary, create_environments, curl, eventually, git_repository,
+    mint_token,
 };
 
 /// How long a poll waits before the test fails (builds and deployments run real processes).
@@ -184,19 +185,7 @@ fn push_build_release_promote_approve_reject_and_roll_back() {
     let auditor = mint_token(dir.path(), "auditor", "read audit").unwrap();
     let server = ServerProcess::start_with_agent(dir.path()).unwrap();
     let url = server.url.as_str();
-    for (name, approvals) in [("dev", 0), ("production", 1)] {
-        let body = format!(
-            r#"{{"name":"{name}","approval_policy":{{"required_approvals":{approvals}}}}}"#
-        );
-        let (status, answer) = curl(
-            "POST",
-            &format!("{url}/api/v1/environments"),
-            &admin,
-            Some(&body),
-        )
-        .unwrap();
-        assert_eq!(status, 201, "{answer}");
-    }
+    create_environments(url, &admin, &[("dev", 0), ("production", 1)]);
     let (repo, commit) = git_repository(dir.path());
     let repository = format!("file://{}", repo.display());
     let project = serde_json::json!({"name": "shop", "repository": repository,

@@ -16,7 +16,8 @@ use std::{
 };
 
 use conveyor_system_tests::{
-    ServerProcess, curl, eventually, git_repository, mint_token, run_tool, workspace,
+    ServerProcess, create_environments, curl, eventually, git_repository, mint_token, run_tool,
+    workspace,
 };
 
 /// Every file under `dir`, by its path relative to `dir`.
@@ -79,19 +80,7 @@ fn the_console_is_built_from_its_sources_and_works_in_a_real_browser() {
     let alice = mint_token(data.path(), "alice", "read approve:production").unwrap();
     let server = ServerProcess::start_with_agent(data.path()).unwrap();
     let url = server.url.as_str();
-    for (name, approvals) in [("dev", 0), ("production", 1)] {
-        let body = format!(
-            r#"{{"name":"{name}","approval_policy":{{"required_approvals":{approvals}}}}}"#
-        );
-        let (status, answer) = curl(
-            "POST",
-            &format!("{url}/api/v1/environments"),
-            &ops,
-            Some(&body),
-        )
-        .unwrap();
-        assert_eq!(status, 201, "{answer}");
-    }
+    create_environments(url, &ops, &[("dev", 0), ("production", 1)]);
     let (repo, commit) = git_repository(data.path());
     let repository = format!("file://{}", repo.display());
     let gate = data.path().join("gate");
