@@ -122,6 +122,10 @@ export async function followEvents(session, after, onEvent, signal) {
                 },
                 signal,
             });
+            if (response.status === 401) {
+                window.dispatchEvent(new CustomEvent("conveyor:unauthorized"));
+                return;
+            }
             if (!response.ok)
                 throw new Error(`the event stream answered ${response.status}`);
             let buffer = "";

@@ -50,9 +50,11 @@ function signInPage(reason) {
         if (!session)
             return fail("That is not a JWT: a token has three dot-separated parts.");
         // Any valid token may list its own approvals: the server says whether it accepts the token.
-        const answer = await api(session).GET("/api/v1/approvals").catch((failure) => ({ error: failure, response: null }));
-        if (answer.response?.status === 401 || (answer.error && answer.response?.status !== 403)) {
-            return fail(`The server refused the token. ${describe(answer.error)}`);
+        const answer = await fetch("/api/v1/approvals", { headers: { Authorization: `Bearer ${session.token}` } }).catch(() => null);
+        if (!answer)
+            return fail("The server could not be reached.");
+        if (!answer.ok) {
+            return fail(`The server refused the token. ${describe(await answer.json().catch(() => answer.statusText))}`);
         }
         signIn(session);
         location.hash = "#/";

@@ -11,8 +11,8 @@ function cell(project, environment, found) {
     if (latest && latest.deployment_id !== found?.live?.deployment_id) {
         parts.push(h("div", {}, link(`/deployments/${latest.deployment_id}`, latest.release_version), " ", status(latest.status)));
     }
-    else if (latest) {
-        parts.push(h("div", {}, status(latest.status)));
+    else if (found?.live) {
+        parts.push(h("div", { class: "muted" }, `since ${time(found.live.at)}`));
     }
     if (found && found.pending_approvals > 0) {
         parts.push(h("div", {}, h("span", { class: "badge status-awaiting_approval" }, `${found.pending_approvals} awaiting approval`)));

@@ -2,16 +2,34 @@
 // promote button per environment of the release's lifecycle.
 import { describe, ok, refusal } from "../api.js";
 import { action, duration, facts, h, link, outcome, status, time } from "../ui.js";
+/** How many builds and releases the page lists. */
+const SHOWN = 50;
 function environmentsOf(release) {
     return release.lifecycle.phases.flatMap((phase) => phase.environments.map((stage) => stage.environment));
 }
 export async function project({ session, client, view, params, signal }) {
     const [name] = params;
-    const [found, builds, releases] = await Promise.all([
+    // Lists run oldest first: read every page, show the newest.
+    const everything = async (page) => {
+        const items = [];
+        let after;
+        for (;;) {
+            const next = await page(after);
+            items.push(...next.items);
+            if (!next.next_cursor)
+                return items.reverse();
+            after = Number(next.next_cursor);
+        }
+    };
+    const query = (after) => ({ params: { query: { project: name, after, limit: 500 } }, signal });
+    const [found, allBuilds, allReleases] = await Promise.all([
         client.GET("/api/v1/projects/{project}", { params: { path: { project: name } }, signal }).then(ok),
-        client.GET("/api/v1/builds", { params: { query: { project: name, limit: 50 } }, signal }).then(ok),
-        client.GET("/api/v1/releases", { params: { query: { project: name, limit: 50 } }, signal }).then(ok),
+        everything((after) => client.GET("/api/v1/builds", query(after)).then(ok)),
+        everything((after) => client.GET("/api/v1/releases", query(after)).then(ok)),
     ]);
+    const builds = allBuilds.slice(0, SHOWN);
+    const releases = allReleases.slice(0, SHOWN);
+    const count = (shown, all, what) => h("p", { class: "muted" }, shown < all ? `The newest ${shown} of ${all} ${what}.` : `${all} ${what}, newest first.`);
     const promote = (release, environment) => {
         const result = outcome();
         const button = action(`Promote to ${environment}`, release.blocked ? `Blocked: ${release.blocked}` : refusal(session, `deploy:${environment}`), async () => {
@@ -29,9 +47,9 @@ export async function project({ session, client, view, params, signal }) {
         ["Repository", found.repository],
         ["Branch", found.branch],
         ["Description", found.description || "—"],
-    ])), h("h2", {}, "Releases"), releases.items.length === 0
+    ])), h("h2", {}, "Releases"), count(releases.length, allReleases.length, "releases"), releases.length === 0
         ? h("p", {}, "No releases yet.")
-        : h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ["Version", "Created", "Deployed to", "Promote"].map((title) => h("th", { scope: "col" }, title)))), h("tbody", {}, [...releases.items].reverse().map((release) => h("tr", { "data-release": release.version }, h("td", {}, h("strong", {}, release.version), release.blocked ? [" ", h("span", { class: "badge status-failed" }, "blocked")] : null), h("td", {}, time(release.created_at), h("span", { class: "why" }, `by ${release.created_by}`)), h("td", {}, release.succeeded_in.length ? release.succeeded_in.join(", ") : h("span", { class: "muted" }, "nowhere yet")), h("td", {}, environmentsOf(release).map((environment) => promote(release, environment)))))))), h("h2", {}, "Builds"), builds.items.length === 0
+        : h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ["Version", "Created", "Deployed to", "Promote"].map((title) => h("th", { scope: "col" }, title)))), h("tbody", {}, releases.map((release) => h("tr", { "data-release": release.version }, h("td", {}, h("strong", {}, release.version), release.blocked ? [" ", h("span", { class: "badge status-failed" }, "blocked")] : null), h("td", {}, time(release.created_at), h("span", { class: "why" }, `by ${release.created_by}`)), h("td", {}, release.succeeded_in.length ? release.succeeded_in.join(", ") : h("span", { class: "muted" }, "nowhere yet")), h("td", {}, environmentsOf(release).map((environment) => promote(release, environment)))))))), h("h2", {}, "Builds"), count(builds.length, allBuilds.length, "builds"), builds.length === 0
         ? h("p", {}, "No builds yet.")
-        : h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ["Build", "Status", "Branch", "Commit", "Queued", "Duration"].map((title) => h("th", { scope: "col" }, title)))), h("tbody", {}, [...builds.items].reverse().map((one) => h("tr", {}, h("td", {}, link(`/builds/${one.id}`, `#${one.number}`)), h("td", {}, status(one.status)), h("td", {}, one.branch), h("td", {}, h("code", {}, one.commit.slice(0, 12))), h("td", {}, time(one.queued_at)), h("td", {}, duration(one.started_at, one.finished_at))))))));
+        : h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ["Build", "Status", "Branch", "Commit", "Queued", "Duration"].map((title) => h("th", { scope: "col" }, title)))), h("tbody", {}, builds.map((one) => h("tr", {}, h("td", {}, link(`/builds/${one.id}`, `#${one.number}`)), h("td", {}, status(one.status)), h("td", {}, one.branch), h("td", {}, h("code", {}, one.commit.slice(0, 12))), h("td", {}, time(one.queued_at)), h("td", {}, duration(one.started_at, one.finished_at))))))));
 }

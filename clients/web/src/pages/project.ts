@@ -5,17 +5,36 @@ import { describe, ok, refusal, type Release } from "../api.js";
 import type { PageContext } from "../page.js";
 import { action, duration, facts, h, link, outcome, status, time } from "../ui.js";
 
+/** How many builds and releases the page lists. */
+const SHOWN = 50;
+
 function environmentsOf(release: Release): string[] {
   return release.lifecycle.phases.flatMap((phase) => phase.environments.map((stage) => stage.environment));
 }
 
 export async function project({ session, client, view, params, signal }: PageContext): Promise<void> {
   const [name] = params;
-  const [found, builds, releases] = await Promise.all([
+  // Lists run oldest first: read every page, show the newest.
+  const everything = async <T>(page: (after?: number) => Promise<{ items: T[]; next_cursor?: string | null }>) => {
+    const items: T[] = [];
+    let after: number | undefined;
+    for (;;) {
+      const next = await page(after);
+      items.push(...next.items);
+      if (!next.next_cursor) return items.reverse();
+      after = Number(next.next_cursor);
+    }
+  };
+  const query = (after?: number) => ({ params: { query: { project: name, after, limit: 500 } }, signal });
+  const [found, allBuilds, allReleases] = await Promise.all([
     client.GET("/api/v1/projects/{project}", { params: { path: { project: name } }, signal }).then(ok),
-    client.GET("/api/v1/builds", { params: { query: { project: name, limit: 50 } }, signal }).then(ok),
-    client.GET("/api/v1/releases", { params: { query: { project: name, limit: 50 } }, signal }).then(ok),
+    everything((after) => client.GET("/api/v1/builds", query(after)).then(ok)),
+    everything((after) => client.GET("/api/v1/releases", query(after)).then(ok)),
   ]);
+  const builds = allBuilds.slice(0, SHOWN);
+  const releases = allReleases.slice(0, SHOWN);
+  const count = (shown: number, all: number, what: string) =>
+    h("p", { class: "muted" }, shown < all ? `The newest ${shown} of ${all} ${what}.` : `${all} ${what}, newest first.`);
 
   const promote = (release: Release, environment: string) => {
     const result = outcome();
@@ -47,7 +66,8 @@ export async function project({ session, client, view, params, signal }: PageCon
       ]),
     ),
     h("h2", {}, "Releases"),
-    releases.items.length === 0
+    count(releases.length, allReleases.length, "releases"),
+    releases.length === 0
       ? h("p", {}, "No releases yet.")
       : h(
           "div",
@@ -59,7 +79,7 @@ export async function project({ session, client, view, params, signal }: PageCon
             h(
               "tbody",
               {},
-              [...releases.items].reverse().map((release) =>
+              releases.map((release) =>
                 h(
                   "tr",
                   { "data-release": release.version },
@@ -73,7 +93,8 @@ export async function project({ session, client, view, params, signal }: PageCon
           ),
         ),
     h("h2", {}, "Builds"),
-    builds.items.length === 0
+    count(builds.length, allBuilds.length, "builds"),
+    builds.length === 0
       ? h("p", {}, "No builds yet.")
       : h(
           "div",
@@ -85,7 +106,7 @@ export async function project({ session, client, view, params, signal }: PageCon
             h(
               "tbody",
               {},
-              [...builds.items].reverse().map((one) =>
+              builds.map((one) =>
                 h(
                   "tr",
                   {},
