@@ -40,7 +40,7 @@ use crate::routes::*;
         integrations::get_integration, hooks::receive_hook,
         subscriptions::create_subscription, subscriptions::list_subscriptions,
         subscriptions::get_subscription, subscriptions::replay_subscription,
-        dashboard::get_dashboard,
+        dashboard::get_dashboard, dashboard::stream_dashboard,
         events::list_events, events::verify_events, events::stream_events,
     ),
     modifiers(&BearerAuth, &PageItemsByReference, &BinaryBodies, &SharedAnswers),

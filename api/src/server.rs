@@ -136,6 +136,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
         .service(subscriptions::get_subscription)
         .service(subscriptions::replay_subscription)
         .service(dashboard::get_dashboard)
+        .service(dashboard::stream_dashboard)
         .service(events::list_events)
         .service(events::verify_events)
         .service(events::stream_events);

@@ -1225,6 +1225,43 @@ async fn auditors_filter_page_verify_and_follow_the_log() {
     assert_eq!(live.data["actor"], "admin");
 }
 
+/// The dashboard stream, for any `read` token: the grid at once, then the grid again when an
+/// event changes it, each message's id the position it reflects.
+#[actix_web::test]
+async fn the_dashboard_stream_sends_the_grid_then_each_change() {
+    let app = spawn_app().await;
+    app.create_environment("dev", 0).await;
+    app.get("/api/v1/dashboard/stream", &app.token("bot", "push"))
+        .await
+        .expect_problem(403);
+    let response = app
+        .client
+        .get(app.url("/api/v1/dashboard/stream"))
+        .bearer_auth(app.token("viewer", "read"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"))
+    );
+    let mut stream = SseReader::new(response);
+    let first = stream.next_event().await;
+    assert_eq!(first.event, "dashboard");
+    assert_eq!(first.data["environments"], json!(["dev"]));
+    assert_eq!(first.data["projects"], json!([]));
+    assert_eq!(first.id, first.data["position"].to_string());
+    app.create_environment("production", 1).await;
+    let next = stream.next_event().await;
+    assert_eq!(next.event, "dashboard");
+    assert_eq!(next.data["environments"], json!(["dev", "production"]));
+    assert!(next.id.parse::<u64>().unwrap() > first.id.parse::<u64>().unwrap());
+}
+
 /// One Server-Sent Event.
 #[derive(Debug)]
 struct SseEvent {

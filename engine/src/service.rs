@@ -499,6 +499,12 @@ impl Engine {
         *self.inner.applied.borrow()
     }
 
+    /// Follows the position of the last record applied to the read model (it changes after
+    /// each applied record; a burst may be seen once).
+    pub fn applied_positions(&self) -> watch::Receiver<u64> {
+        self.inner.applied.subscribe()
+    }
+
     /// Position of the last record the process manager has handled.
     pub fn reacted_position(&self) -> u64 {
         *self.inner.reacted.borrow()

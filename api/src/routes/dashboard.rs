@@ -1,11 +1,13 @@
 //! The dashboard: the project × environment grid.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::Duration};
 
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
-use conveyor_engine::model::CellDeployment;
+use conveyor_engine::{model::CellDeployment, service::Engine};
+use futures_util::stream;
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -78,7 +80,7 @@ pub struct DashboardDto {
 
 /// The project × environment grid: what is live where, the latest deployment and pending
 /// approvals per cell. Kept current per event by the read model (never recomputed from the
-/// log on request); every change is also an event on `/api/v1/events/stream`.
+/// log on request); `/api/v1/dashboard/stream` sends it again whenever it changes.
 #[utoipa::path(
     get, path = "/api/v1/dashboard", tag = "dashboard",
     responses(
@@ -95,6 +97,84 @@ pub async fn get_dashboard(
     principal.require("read")?;
     let position = state.engine.applied_position();
     Ok(HttpResponse::Ok().json(dashboard_dto(state.engine.dashboard(), position)))
+}
+
+/// How long bursts of events are gathered into one dashboard update.
+const COALESCE: Duration = Duration::from_millis(250);
+/// How often the dashboard stream recomputes the grid without events (a freeze window opens
+/// or closes with the clock) and otherwise sends a keep-alive comment.
+const REFRESH: Duration = Duration::from_secs(15);
+
+/// The grid as Server-Sent Events, for everyone with `read`: the current grid first, then the
+/// grid again whenever an event changed it (bursts gathered for a quarter of a second) or a
+/// freeze window opened or closed. Each message's `id` is the log position it reflects.
+#[utoipa::path(
+    get, path = "/api/v1/dashboard/stream", tag = "dashboard",
+    responses(
+        (status = 200, description = "text/event-stream: `id: <position>`, `event: dashboard`, `data: <DashboardDto JSON>`; `: keep-alive` comments in between", content_type = "text/event-stream", body = String),
+        (status = 403, description = "Missing scope `read`", body = ProblemDetails, content_type = PROBLEM_JSON),
+    ),
+    security(("bearer" = ["read"]))
+)]
+#[get("/dashboard/stream")]
+pub async fn stream_dashboard(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require("read")?;
+    struct Follow {
+        engine: Engine,
+        applied: watch::Receiver<u64>,
+        shutting_down: watch::Receiver<bool>,
+        /// The grid last sent, without its position.
+        sent: Option<String>,
+    }
+    let follow = Follow {
+        engine: state.engine.clone(),
+        applied: state.engine.applied_positions(),
+        shutting_down: state.shutting_down.clone(),
+        sent: None,
+    };
+    let body = stream::unfold(Some(follow), |open| async move {
+        let mut follow = open?;
+        loop {
+            let mut quiet = false;
+            if follow.sent.is_some() {
+                tokio::select! {
+                    // The server is stopping: end the stream; the client reconnects.
+                    _ = follow.shutting_down.wait_for(|stopping| *stopping) => return None,
+                    changed = tokio::time::timeout(REFRESH, follow.applied.changed()) => match changed {
+                        Err(_) => quiet = true,
+                        Ok(Err(_)) => return None,
+                        Ok(Ok(())) => tokio::time::sleep(COALESCE).await,
+                    },
+                }
+            }
+            follow.applied.borrow_and_update();
+            let position = follow.engine.applied_position();
+            let grid = dashboard_dto(follow.engine.dashboard(), position);
+            let unchanged =
+                serde_json::to_string(&(&grid.environments, &grid.projects)).unwrap_or_default();
+            let chunk = if follow.sent.as_ref() != Some(&unchanged) {
+                follow.sent = Some(unchanged);
+                let data = serde_json::to_string(&grid).unwrap_or_default();
+                format!("id: {position}\nevent: dashboard\ndata: {data}\n\n")
+            } else if quiet {
+                ": keep-alive\n\n".to_owned()
+            } else {
+                continue;
+            };
+            return Some((
+                Ok::<_, actix_web::Error>(web::Bytes::from(chunk)),
+                Some(follow),
+            ));
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body))
 }
 
 /// Converts the engine's grid (public for the dashboard benchmark).

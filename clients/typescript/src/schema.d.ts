@@ -141,9 +141,30 @@ export interface paths {
         /**
          * The project × environment grid: what is live where, the latest deployment and pending
          *     approvals per cell. Kept current per event by the read model (never recomputed from the
-         *     log on request); every change is also an event on `/api/v1/events/stream`.
+         *     log on request); `/api/v1/dashboard/stream` sends it again whenever it changes.
          */
         get: operations["get_dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The grid as Server-Sent Events, for everyone with `read`: the current grid first, then the
+         *     grid again whenever an event changed it (bursts gathered for a quarter of a second) or a
+         *     freeze window opened or closed. Each message's `id` is the log position it reflects.
+         */
+        get: operations["stream_dashboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2942,6 +2963,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DashboardDto"];
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing scope `read` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    stream_dashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream: `id: <position>`, `event: dashboard`, `data: <DashboardDto JSON>`; `: keep-alive` comments in between */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             /** @description No valid token */

@@ -106,45 +106,38 @@ async function reader(response, onChunk) {
     }
 }
 /**
- * Follows the event stream (Server-Sent Events over fetch, so the token goes in a header,
- * never in a URL) from `after`, calling `onEvent` for each committed event, until `signal`
- * aborts. A dropped connection resumes from the last position seen (`Last-Event-ID`).
+ * Follows a Server-Sent Events stream of the API (over fetch, so the token goes in a header,
+ * never in a URL), calling `onMessage` with each message's data, until `signal` aborts. A
+ * dropped connection is opened again after two seconds, resuming after the last id seen
+ * (`Last-Event-ID`); a 401 signs out.
  */
-export async function followEvents(session, after, onEvent, signal) {
-    let last = after;
+export async function followStream(session, path, onMessage, signal) {
+    let last = null;
     while (!signal.aborted) {
         try {
-            const response = await fetch("/api/v1/events/stream", {
-                headers: {
-                    Authorization: `Bearer ${session.token}`,
-                    Accept: "text/event-stream",
-                    "Last-Event-ID": String(last),
-                },
-                signal,
-            });
+            const headers = { Authorization: `Bearer ${session.token}`, Accept: "text/event-stream" };
+            if (last !== null)
+                headers["Last-Event-ID"] = last;
+            const response = await fetch(path, { headers, signal });
             if (response.status === 401) {
                 window.dispatchEvent(new CustomEvent("conveyor:unauthorized"));
                 return;
             }
             if (!response.ok)
-                throw new Error(`the event stream answered ${response.status}`);
+                throw new Error(`${path} answered ${response.status}`);
             let buffer = "";
             await reader(response, (text) => {
                 buffer += text;
                 let end;
                 while ((end = buffer.indexOf("\n\n")) >= 0) {
-                    const data = buffer
-                        .slice(0, end)
-                        .split("\n")
-                        .filter((line) => line.startsWith("data:"))
-                        .map((line) => line.slice(5).trimStart())
-                        .join("\n");
+                    const lines = buffer.slice(0, end).split("\n");
                     buffer = buffer.slice(end + 2);
+                    const value = (field) => lines.filter((line) => line.startsWith(`${field}:`)).map((line) => line.slice(field.length + 1).trimStart());
+                    const data = value("data").join("\n");
                     if (!data)
-                        continue;
-                    const event = JSON.parse(data);
-                    last = event.position;
-                    onEvent(event);
+                        continue; // a keep-alive comment
+                    last = value("id")[0] ?? last;
+                    onMessage(data);
                 }
             });
         }

@@ -11,6 +11,7 @@ export type Build = Schemas["Build"];
 export type Deployment = Schemas["Deployment"];
 export type Release = Schemas["Release"];
 export type Event = Schemas["Event"];
+export type Dashboard = Schemas["DashboardDto"];
 export type Problem = Schemas["ProblemDetails"];
 
 const TOKEN_KEY = "conveyor.token";
@@ -127,48 +128,41 @@ async function reader(response: Response, onChunk: (text: string) => void): Prom
 }
 
 /**
- * Follows the event stream (Server-Sent Events over fetch, so the token goes in a header,
- * never in a URL) from `after`, calling `onEvent` for each committed event, until `signal`
- * aborts. A dropped connection resumes from the last position seen (`Last-Event-ID`).
+ * Follows a Server-Sent Events stream of the API (over fetch, so the token goes in a header,
+ * never in a URL), calling `onMessage` with each message's data, until `signal` aborts. A
+ * dropped connection is opened again after two seconds, resuming after the last id seen
+ * (`Last-Event-ID`); a 401 signs out.
  */
-export async function followEvents(
+export async function followStream(
   session: Session,
-  after: number,
-  onEvent: (event: Event) => void,
+  path: string,
+  onMessage: (data: string) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  let last = after;
+  let last: string | null = null;
   while (!signal.aborted) {
     try {
-      const response = await fetch("/api/v1/events/stream", {
-        headers: {
-          Authorization: `Bearer ${session.token}`,
-          Accept: "text/event-stream",
-          "Last-Event-ID": String(last),
-        },
-        signal,
-      });
+      const headers: Record<string, string> = { Authorization: `Bearer ${session.token}`, Accept: "text/event-stream" };
+      if (last !== null) headers["Last-Event-ID"] = last;
+      const response = await fetch(path, { headers, signal });
       if (response.status === 401) {
         window.dispatchEvent(new CustomEvent("conveyor:unauthorized"));
         return;
       }
-      if (!response.ok) throw new Error(`the event stream answered ${response.status}`);
+      if (!response.ok) throw new Error(`${path} answered ${response.status}`);
       let buffer = "";
       await reader(response, (text) => {
         buffer += text;
         let end: number;
         while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const data = buffer
-            .slice(0, end)
-            .split("\n")
-            .filter((line) => line.startsWith("data:"))
-            .map((line) => line.slice(5).trimStart())
-            .join("\n");
+          const lines = buffer.slice(0, end).split("\n");
           buffer = buffer.slice(end + 2);
-          if (!data) continue;
-          const event = JSON.parse(data) as Event;
-          last = event.position;
-          onEvent(event);
+          const value = (field: string) =>
+            lines.filter((line) => line.startsWith(`${field}:`)).map((line) => line.slice(field.length + 1).trimStart());
+          const data = value("data").join("\n");
+          if (!data) continue; // a keep-alive comment
+          last = value("id")[0] ?? last;
+          onMessage(data);
         }
       });
     } catch {

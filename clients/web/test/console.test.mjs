@@ -5,8 +5,8 @@
 // the running build finish), CONVEYOR_REPOSITORY and CONVEYOR_COMMIT (what to push),
 // CONVEYOR_SCREENSHOTS (where screenshots go) and CHROMIUM (the browser).
 //
-// Signs in, follows a running build's log, sees the dashboard update without a reload when
-// the deployment to dev succeeds, promotes to production and approves it from Alice's inbox,
+// Signs in, follows a running build's log, sees the dashboard (as a reader without the audit
+// scope) update without a reload when the deployment to dev succeeds, promotes to production and approves it from Alice's inbox,
 // rolls back with a confirmation naming the release, reads the point-in-time view, and checks
 // the audit page's filters, event JSON and chain verification.
 
@@ -99,8 +99,9 @@ test("the console drives a release from push to rollback in a real browser", { t
     await dashboard.getByLabel("Token").fill(`${header}.${payload}.${"A".repeat(43)}`);
     await dashboard.getByRole("button", { name: "Sign in" }).click();
     await dashboard.getByRole("alert").filter({ hasText: "The server refused the token" }).waitFor();
-    await signIn(dashboard, ops);
-    assert.equal(await dashboard.locator("#subject").textContent(), "ops");
+    // The dashboard is watched by Alice, whose token may read but not follow the audit log.
+    await signIn(dashboard, alice);
+    assert.equal(await dashboard.locator("#subject").textContent(), "alice");
     assert.equal(
       await dashboard.evaluate(() => JSON.stringify(sessionStorage).includes(".") && !location.href.includes("ey")),
       true,

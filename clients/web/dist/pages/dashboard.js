@@ -1,6 +1,6 @@
 // The project × environment grid: what is live where, what runs, what waits for approval,
-// what is frozen or held. Redrawn from the API whenever the event stream reports a change.
-import { allows, followEvents, ok, pause } from "../api.js";
+// what is frozen or held. Redrawn whenever the server's dashboard stream sends a new grid.
+import { followStream, ok } from "../api.js";
 import { h, link, status, time } from "../ui.js";
 function cell(project, environment, found) {
     const parts = [];
@@ -28,15 +28,11 @@ function cell(project, environment, found) {
 export async function dashboard({ session, client, view, signal }) {
     const grid = h("div", { class: "scroll" });
     const freshness = h("p", { class: "muted", id: "freshness" });
-    const live = allows(session, "audit");
-    view.replaceChildren(h("h1", {}, "Dashboard"), h("p", { class: "muted" }, live
-        ? "Updates live from the event stream."
-        : "Refreshes every 5 seconds (live updates from the event stream need the audit scope)."), grid, freshness);
+    view.replaceChildren(h("h1", {}, "Dashboard"), h("p", { class: "muted" }, "Updates live as deployments move."), grid, freshness);
     let shown = -1;
-    const draw = async () => {
-        const board = ok(await client.GET("/api/v1/dashboard", { signal }));
+    const draw = (board) => {
         if (board.position === shown)
-            return board.position;
+            return;
         shown = board.position;
         if (board.projects.length === 0) {
             grid.replaceChildren(h("p", {}, "No projects yet."));
@@ -45,30 +41,8 @@ export async function dashboard({ session, client, view, signal }) {
             grid.replaceChildren(h("table", { class: "grid" }, h("caption", { class: "muted" }, "Projects by environment"), h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Project"), board.environments.map((env) => h("th", { scope: "col" }, link(`/environments/${encodeURIComponent(env)}`, env))))), h("tbody", {}, board.projects.map((row) => h("tr", {}, h("th", { scope: "row" }, link(`/projects/${encodeURIComponent(row.project)}`, row.project)), board.environments.map((env) => cell(row.project, env, row.cells[env])))))));
         }
         freshness.textContent = `As of log position ${board.position}, ${time(new Date().toISOString())}.`;
-        return board.position;
     };
-    const position = await draw();
-    if (live) {
-        // Each event may change a cell: redraw once per burst, never more than twice a second.
-        let pending = false;
-        void followEvents(session, position, () => {
-            if (pending)
-                return;
-            pending = true;
-            setTimeout(() => {
-                pending = false;
-                if (!signal.aborted)
-                    void draw().catch(() => undefined);
-            }, 300);
-        }, signal);
-    }
-    else {
-        void (async () => {
-            while (!signal.aborted) {
-                await pause(5000, signal);
-                if (!signal.aborted)
-                    await draw().catch(() => undefined);
-            }
-        })();
-    }
+    draw(ok(await client.GET("/api/v1/dashboard", { signal })));
+    // The server sends the grid again whenever it changes (any token with `read` may follow it).
+    void followStream(session, "/api/v1/dashboard/stream", (data) => draw(JSON.parse(data)), signal);
 }

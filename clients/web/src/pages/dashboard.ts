@@ -1,7 +1,7 @@
 // The project × environment grid: what is live where, what runs, what waits for approval,
-// what is frozen or held. Redrawn from the API whenever the event stream reports a change.
+// what is frozen or held. Redrawn whenever the server's dashboard stream sends a new grid.
 
-import { allows, followEvents, ok, pause, type Schemas } from "../api.js";
+import { followStream, ok, type Dashboard, type Schemas } from "../api.js";
 import type { PageContext } from "../page.js";
 import { h, link, status, time } from "../ui.js";
 
@@ -30,24 +30,11 @@ function cell(project: string, environment: string, found: Schemas["DashboardCel
 export async function dashboard({ session, client, view, signal }: PageContext): Promise<void> {
   const grid = h("div", { class: "scroll" });
   const freshness = h("p", { class: "muted", id: "freshness" });
-  const live = allows(session, "audit");
-  view.replaceChildren(
-    h("h1", {}, "Dashboard"),
-    h(
-      "p",
-      { class: "muted" },
-      live
-        ? "Updates live from the event stream."
-        : "Refreshes every 5 seconds (live updates from the event stream need the audit scope).",
-    ),
-    grid,
-    freshness,
-  );
+  view.replaceChildren(h("h1", {}, "Dashboard"), h("p", { class: "muted" }, "Updates live as deployments move."), grid, freshness);
 
   let shown = -1;
-  const draw = async () => {
-    const board = ok(await client.GET("/api/v1/dashboard", { signal }));
-    if (board.position === shown) return board.position;
+  const draw = (board: Dashboard) => {
+    if (board.position === shown) return;
     shown = board.position;
     if (board.projects.length === 0) {
       grid.replaceChildren(h("p", {}, "No projects yet."));
@@ -69,32 +56,9 @@ export async function dashboard({ session, client, view, signal }: PageContext):
       );
     }
     freshness.textContent = `As of log position ${board.position}, ${time(new Date().toISOString())}.`;
-    return board.position;
   };
 
-  const position = await draw();
-  if (live) {
-    // Each event may change a cell: redraw once per burst, never more than twice a second.
-    let pending = false;
-    void followEvents(
-      session,
-      position,
-      () => {
-        if (pending) return;
-        pending = true;
-        setTimeout(() => {
-          pending = false;
-          if (!signal.aborted) void draw().catch(() => undefined);
-        }, 300);
-      },
-      signal,
-    );
-  } else {
-    void (async () => {
-      while (!signal.aborted) {
-        await pause(5000, signal);
-        if (!signal.aborted) await draw().catch(() => undefined);
-      }
-    })();
-  }
+  draw(ok(await client.GET("/api/v1/dashboard", { signal })));
+  // The server sends the grid again whenever it changes (any token with `read` may follow it).
+  void followStream(session, "/api/v1/dashboard/stream", (data) => draw(JSON.parse(data) as Dashboard), signal);
 }

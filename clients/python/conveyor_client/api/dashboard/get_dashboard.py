@@ -61,7 +61,7 @@ def sync_detailed(
 ) -> Response[DashboardDto | ProblemDetails]:
     """The project × environment grid: what is live where, the latest deployment and pending
     approvals per cell. Kept current per event by the read model (never recomputed from the
-    log on request); every change is also an event on `/api/v1/events/stream`.
+    log on request); `/api/v1/dashboard/stream` sends it again whenever it changes.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -86,7 +86,7 @@ def sync(
 ) -> DashboardDto | ProblemDetails | None:
     """The project × environment grid: what is live where, the latest deployment and pending
     approvals per cell. Kept current per event by the read model (never recomputed from the
-    log on request); every change is also an event on `/api/v1/events/stream`.
+    log on request); `/api/v1/dashboard/stream` sends it again whenever it changes.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -107,7 +107,7 @@ async def asyncio_detailed(
 ) -> Response[DashboardDto | ProblemDetails]:
     """The project × environment grid: what is live where, the latest deployment and pending
     approvals per cell. Kept current per event by the read model (never recomputed from the
-    log on request); every change is also an event on `/api/v1/events/stream`.
+    log on request); `/api/v1/dashboard/stream` sends it again whenever it changes.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -130,7 +130,7 @@ async def asyncio(
 ) -> DashboardDto | ProblemDetails | None:
     """The project × environment grid: what is live where, the latest deployment and pending
     approvals per cell. Kept current per event by the read model (never recomputed from the
-    log on request); every change is also an event on `/api/v1/events/stream`.
+    log on request); `/api/v1/dashboard/stream` sends it again whenever it changes.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
