@@ -1193,23 +1193,13 @@ async fn auditors_filter_page_verify_and_follow_the_log() {
         .await;
     bad.expect_problem(400);
     let last_seen = head - 3;
-    let response = app
-        .client
-        .get(app.url("/api/v1/events/stream"))
-        .bearer_auth(&auditor)
-        .header("last-event-id", last_seen.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    assert!(
-        response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"))
-    );
-    let mut stream = SseReader::new(response);
+    let mut stream = SseReader::open(
+        &app,
+        "/api/v1/events/stream",
+        &auditor,
+        &[("last-event-id", &last_seen.to_string())],
+    )
+    .await;
     for position in last_seen + 1..=head {
         let frame = stream.next_event().await;
         assert_eq!(frame.id, position.to_string());
@@ -1234,22 +1224,8 @@ async fn the_dashboard_stream_sends_the_grid_then_each_change() {
     app.get("/api/v1/dashboard/stream", &app.token("bot", "push"))
         .await
         .expect_problem(403);
-    let response = app
-        .client
-        .get(app.url("/api/v1/dashboard/stream"))
-        .bearer_auth(app.token("viewer", "read"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    assert!(
-        response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"))
-    );
-    let mut stream = SseReader::new(response);
+    let viewer = app.token("viewer", "read");
+    let mut stream = SseReader::open(&app, "/api/v1/dashboard/stream", &viewer, &[]).await;
     let first = stream.next_event().await;
     assert_eq!(first.event, "dashboard");
     assert_eq!(first.data["environments"], json!(["dev"]));
@@ -1277,6 +1253,25 @@ struct SseReader {
 }
 
 impl SseReader {
+    /// Opens the event stream at `path` as `token` with extra `headers`, checking that it
+    /// answers 200 with `text/event-stream`.
+    async fn open(app: &TestApp, path: &str, token: &str, headers: &[(&str, &str)]) -> Self {
+        let mut request = app.client.get(app.url(path)).bearer_auth(token);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert!(
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/event-stream"))
+        );
+        Self::new(response)
+    }
+
     fn new(response: reqwest::Response) -> Self {
         Self {
             stream: response
@@ -1815,15 +1810,8 @@ async fn project_round_trip_keeps_sensitive_values() {
 async fn restart_with_an_open_event_stream_is_prompt() {
     let mut app = spawn_app().await;
     app.create_environment("dev", 0).await;
-    let response = app
-        .client
-        .get(app.url("/api/v1/events/stream?after=0"))
-        .bearer_auth(app.auditor())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let mut stream = SseReader::new(response);
+    let auditor = app.auditor();
+    let mut stream = SseReader::open(&app, "/api/v1/events/stream?after=0", &auditor, &[]).await;
     assert_eq!(stream.next_event().await.id, "1");
 
     // Stopping ends the stream cleanly (a terminated chunked body), instead of leaving it
