@@ -170,11 +170,7 @@ pub async fn stream_dashboard(
             ));
         }
     });
-    Ok(HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header(("Cache-Control", "no-cache"))
-        .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(body))
+    Ok(super::event_stream(body))
 }
 
 /// Converts the engine's grid (public for the dashboard benchmark).

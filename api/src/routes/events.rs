@@ -200,11 +200,7 @@ pub async fn stream_events(
             Some((subscription, shutting_down)),
         ))
     });
-    Ok(HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header(("Cache-Control", "no-cache"))
-        .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(body))
+    Ok(super::event_stream(body))
 }
 
 /// Query of the event stream.

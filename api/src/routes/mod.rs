@@ -79,6 +79,17 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
     })
 }
 
+/// A Server-Sent Events answer streaming `body`: never cached, never buffered by a proxy.
+pub fn event_stream(
+    body: impl futures_util::Stream<Item = Result<actix_web::web::Bytes, actix_web::Error>> + 'static,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body)
+}
+
 /// A 201 answer with a `Location` and a JSON body.
 pub fn created(location: String, body: impl serde::Serialize) -> HttpResponse {
     HttpResponse::Created()

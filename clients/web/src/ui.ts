@@ -48,6 +48,25 @@ export function bytes(size: number): string {
   return `${(size / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** A table row: each cell's content in its own `<td>`. */
+export function row(attributes: Attributes, ...cells: (Child | Child[])[]): HTMLTableRowElement {
+  return h("tr", attributes, cells.map((cell) => h("td", {}, cell)));
+}
+
+/** A table under column headings; `body` is its rows, or a `<tbody>` filled later. */
+export function table(
+  columns: string[],
+  body: HTMLTableRowElement[] | HTMLTableSectionElement,
+  attributes: Attributes = {},
+): HTMLTableElement {
+  return h(
+    "table",
+    attributes,
+    h("thead", {}, h("tr", {}, columns.map((title) => h("th", { scope: "col" }, title)))),
+    Array.isArray(body) ? h("tbody", {}, body) : body,
+  );
+}
+
 /** A definition list of facts. */
 export function facts(entries: [string, Child | Child[]][]): HTMLElement {
   return h("dl", { class: "facts" }, entries.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value ?? "—")]).flat());

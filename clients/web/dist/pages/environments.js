@@ -1,7 +1,7 @@
 // Environments: the list, and one environment's history, rollback (confirming the release it
 // returns to) and point-in-time view (what was live at a moment, and who approved it).
 import { describe, ok, refusal } from "../api.js";
-import { action, confirm, facts, fromLocalInput, h, link, outcome, status, time } from "../ui.js";
+import { action, confirm, facts, fromLocalInput, h, link, outcome, row, status, table, time } from "../ui.js";
 export async function environments({ client, view, signal }) {
     const all = await client.GET("/api/v1/environments", { signal }).then(ok);
     view.replaceChildren(h("h1", {}, "Environments"), h("ul", {}, all.items.map((env) => h("li", {}, link(`/environments/${encodeURIComponent(env.name)}`, env.name), ` — ${env.approval_policy.required_approvals} approval(s) required`, env.freezes.some((freeze) => freeze.active_now) ? [" ", h("span", { class: "badge status-frozen" }, "frozen")] : ""))));
@@ -21,14 +21,14 @@ function rollbackTargets(history) {
     return targets;
 }
 function historyRow(one) {
-    return h("tr", {}, h("td", {}, link(`/deployments/${one.id}`, time(one.requested_at))), h("td", {}, one.project), h("td", {}, one.release_version), h("td", {}, one.kind), h("td", {}, status(one.status)), h("td", {}, one.requested_by), h("td", {}, one.approvals.filter((a) => a.decision === "approve").map((a) => a.subject).join(", ") || "—"), h("td", {}, time(one.finished_at)));
+    return row({}, link(`/deployments/${one.id}`, time(one.requested_at)), one.project, one.release_version, one.kind, status(one.status), one.requested_by, one.approvals.filter((a) => a.decision === "approve").map((a) => a.subject).join(", ") || "—", time(one.finished_at));
 }
 function liveTable(state) {
     if (state.projects.length === 0)
         return h("p", {}, `Nothing was live in ${state.environment} then.`);
-    return h("table", {}, h("thead", {}, h("tr", {}, ["Project", "Release", "Kind", "Requested by", "Approved by", "Live since", "Artifacts"].map((title) => h("th", { scope: "col" }, title)))), h("tbody", {}, state.projects.map((live) => h("tr", { "data-project": live.project }, h("td", {}, live.project), h("td", {}, link(`/deployments/${live.deployment.id}`, live.deployment.release_version)), h("td", {}, live.deployment.kind), h("td", {}, live.deployment.requested_by), h("td", {}, live.deployment.approvals.length
+    return table(["Project", "Release", "Kind", "Requested by", "Approved by", "Live since", "Artifacts"], state.projects.map((live) => row({ "data-project": live.project }, live.project, link(`/deployments/${live.deployment.id}`, live.deployment.release_version), live.deployment.kind, live.deployment.requested_by, live.deployment.approvals.length
         ? live.deployment.approvals.map((a) => h("div", {}, h("strong", {}, a.subject), ` ${a.decision}d`, a.comment ? `: ${a.comment}` : ""))
-        : "no approval needed"), h("td", {}, time(live.deployment.finished_at)), h("td", {}, live.artifacts.map((artifact) => artifact.name).join(", ") || "—")))));
+        : "no approval needed", time(live.deployment.finished_at), live.artifacts.map((artifact) => artifact.name).join(", ") || "—")));
 }
 export async function environment({ session, client, view, params, signal }) {
     const [name] = params;
@@ -99,5 +99,5 @@ export async function environment({ session, client, view, params, signal }) {
         ["Soak time", env.soak_seconds ? `${env.soak_seconds} s` : "—"],
         ["Automatic rollback", env.auto_rollback ? "yes" : "no"],
         ["Freezes", env.freezes.length ? env.freezes.map((f) => h("div", {}, f.active_now ? h("span", { class: "badge status-frozen" }, "active") : "", ` ${f.reason}`)) : "none"],
-    ])), h("h2", {}, "Roll back"), rollbacks, h("h2", {}, "Point in time"), pointForm, h("h2", {}, "History"), h("div", { class: "scroll" }, h("table", { id: "history" }, h("thead", {}, h("tr", {}, ["Requested", "Project", "Release", "Kind", "Status", "Requested by", "Approved by", "Finished"].map((title) => h("th", { scope: "col" }, title)))), body)), more);
+    ])), h("h2", {}, "Roll back"), rollbacks, h("h2", {}, "Point in time"), pointForm, h("h2", {}, "History"), h("div", { class: "scroll" }, table(["Requested", "Project", "Release", "Kind", "Status", "Requested by", "Approved by", "Finished"], body, { id: "history" })), more);
 }

@@ -1,7 +1,7 @@
 // A build or a deployment: what it is, its steps, its artifacts (downloadable), its approvals,
 // and its log following live while the job runs.
 import { describe, followLog, ok, pause, refusal } from "../api.js";
-import { action, bytes, duration, facts, h, link, outcome, status, time, toast } from "../ui.js";
+import { action, bytes, duration, facts, h, link, outcome, row, status, table, time, toast } from "../ui.js";
 const ENDED = ["succeeded", "failed", "cancelled", "rejected", "superseded", "expired"];
 /** The log, streamed into a `<pre>` that keeps the newest line in view while the job runs. */
 function logPanel(session, path, signal, onEnd) {
@@ -24,7 +24,7 @@ function logPanel(session, path, signal, onEnd) {
 function stepsTable(steps) {
     if (steps.length === 0)
         return h("p", { class: "muted" }, "No step has finished yet.");
-    return h("table", {}, h("thead", {}, h("tr", {}, ["Step", "Outcome", "Exit code", "Duration"].map((title) => h("th", { scope: "col" }, title)))), h("tbody", {}, steps.map((step) => h("tr", {}, h("td", {}, step.name), h("td", {}, status(step.outcome)), h("td", {}, step.exit_code ?? "—"), h("td", {}, `${step.duration_ms} ms`)))));
+    return table(["Step", "Outcome", "Exit code", "Duration"], steps.map((step) => row({}, step.name, status(step.outcome), step.exit_code ?? "—", `${step.duration_ms} ms`)));
 }
 /** Downloads an artifact with the token in a header, then hands the bytes to the browser. */
 async function download(session, sha256, name) {
@@ -43,7 +43,7 @@ async function download(session, sha256, name) {
 function artifactsTable(session, artifacts) {
     if (artifacts.length === 0)
         return h("p", { class: "muted" }, "No artifacts.");
-    return h("table", {}, h("thead", {}, h("tr", {}, ["Artifact", "Size", "SHA-256", ""].map((title) => h("th", { scope: "col" }, title)))), h("tbody", {}, artifacts.map((artifact) => h("tr", {}, h("td", {}, artifact.name), h("td", {}, bytes(artifact.size)), h("td", {}, h("code", { title: artifact.sha256 }, artifact.sha256.slice(0, 16), "…")), h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => void download(session, artifact.sha256, artifact.name) }, `Download ${artifact.name}`))))));
+    return table(["Artifact", "Size", "SHA-256", ""], artifacts.map((artifact) => row({}, artifact.name, bytes(artifact.size), h("code", { title: artifact.sha256 }, artifact.sha256.slice(0, 16), "…"), h("button", { type: "button", class: "secondary", onclick: () => void download(session, artifact.sha256, artifact.name) }, `Download ${artifact.name}`))));
 }
 /** Keeps `summary` current while the job runs (every 2 s, and once when its log ends). */
 function keepCurrent(signal, fetchOne, draw) {
@@ -128,7 +128,7 @@ export async function deployment({ session, client, view, params, signal }) {
         steps.replaceChildren(stepsTable(one.steps));
         variables.replaceChildren(one.variables.length === 0
             ? h("p", { class: "muted" }, "No variables.")
-            : h("table", {}, h("thead", {}, h("tr", {}, ["Variable", "Value", "From"].map((title) => h("th", { scope: "col" }, title)))), h("tbody", {}, one.variables.map((v) => h("tr", {}, h("td", {}, v.name), h("td", {}, v.sensitive ? h("span", { class: "muted" }, "(sensitive)") : h("code", {}, v.value)), h("td", {}, v.scope))))));
+            : table(["Variable", "Value", "From"], one.variables.map((v) => row({}, v.name, v.sensitive ? h("span", { class: "muted" }, "(sensitive)") : h("code", {}, v.value), v.scope))));
         decide.replaceChildren(one.status === "awaiting_approval" ? decisionForm(session, client, one, () => refresh()) : "");
     };
     draw(first);

@@ -1,7 +1,7 @@
 // A project: its builds (status, duration) and releases (where each is deployed), with a
 // promote button per environment of the release's lifecycle.
 import { describe, ok, refusal } from "../api.js";
-import { action, duration, facts, h, link, outcome, status, time } from "../ui.js";
+import { action, duration, facts, h, link, outcome, row, status, table, time } from "../ui.js";
 /** How many builds and releases the page lists. */
 const SHOWN = 50;
 function environmentsOf(release) {
@@ -49,7 +49,7 @@ export async function project({ session, client, view, params, signal }) {
         ["Description", found.description || "—"],
     ])), h("h2", {}, "Releases"), count(releases.length, allReleases.length, "releases"), releases.length === 0
         ? h("p", {}, "No releases yet.")
-        : h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ["Version", "Created", "Deployed to", "Promote"].map((title) => h("th", { scope: "col" }, title)))), h("tbody", {}, releases.map((release) => h("tr", { "data-release": release.version }, h("td", {}, h("strong", {}, release.version), release.blocked ? [" ", h("span", { class: "badge status-failed" }, "blocked")] : null), h("td", {}, time(release.created_at), h("span", { class: "why" }, `by ${release.created_by}`)), h("td", {}, release.succeeded_in.length ? release.succeeded_in.join(", ") : h("span", { class: "muted" }, "nowhere yet")), h("td", {}, environmentsOf(release).map((environment) => promote(release, environment)))))))), h("h2", {}, "Builds"), count(builds.length, allBuilds.length, "builds"), builds.length === 0
+        : h("div", { class: "scroll" }, table(["Version", "Created", "Deployed to", "Promote"], releases.map((release) => row({ "data-release": release.version }, [h("strong", {}, release.version), release.blocked && " ", release.blocked && h("span", { class: "badge status-failed" }, "blocked")], [time(release.created_at), h("span", { class: "why" }, `by ${release.created_by}`)], release.succeeded_in.length ? release.succeeded_in.join(", ") : h("span", { class: "muted" }, "nowhere yet"), environmentsOf(release).map((environment) => promote(release, environment)))))), h("h2", {}, "Builds"), count(builds.length, allBuilds.length, "builds"), builds.length === 0
         ? h("p", {}, "No builds yet.")
-        : h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ["Build", "Status", "Branch", "Commit", "Queued", "Duration"].map((title) => h("th", { scope: "col" }, title)))), h("tbody", {}, builds.map((one) => h("tr", {}, h("td", {}, link(`/builds/${one.id}`, `#${one.number}`)), h("td", {}, status(one.status)), h("td", {}, one.branch), h("td", {}, h("code", {}, one.commit.slice(0, 12))), h("td", {}, time(one.queued_at)), h("td", {}, duration(one.started_at, one.finished_at))))))));
+        : h("div", { class: "scroll" }, table(["Build", "Status", "Branch", "Commit", "Queued", "Duration"], builds.map((one) => row({}, link(`/builds/${one.id}`, `#${one.number}`), status(one.status), one.branch, h("code", {}, one.commit.slice(0, 12)), time(one.queued_at), duration(one.started_at, one.finished_at))))));
 }

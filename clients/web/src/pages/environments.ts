@@ -3,7 +3,7 @@
 
 import { describe, ok, refusal, type Deployment, type Schemas } from "../api.js";
 import type { PageContext } from "../page.js";
-import { action, confirm, facts, fromLocalInput, h, link, outcome, status, time } from "../ui.js";
+import { action, confirm, facts, fromLocalInput, h, link, outcome, row, status, table, time } from "../ui.js";
 
 export async function environments({ client, view, signal }: PageContext): Promise<void> {
   const all = await client.GET("/api/v1/environments", { signal }).then(ok);
@@ -37,48 +37,36 @@ function rollbackTargets(history: Deployment[]): Map<string, { current: Deployme
   return targets;
 }
 
-function historyRow(one: Deployment): HTMLElement {
-  return h(
-    "tr",
+function historyRow(one: Deployment): HTMLTableRowElement {
+  return row(
     {},
-    h("td", {}, link(`/deployments/${one.id}`, time(one.requested_at))),
-    h("td", {}, one.project),
-    h("td", {}, one.release_version),
-    h("td", {}, one.kind),
-    h("td", {}, status(one.status)),
-    h("td", {}, one.requested_by),
-    h("td", {}, one.approvals.filter((a) => a.decision === "approve").map((a) => a.subject).join(", ") || "—"),
-    h("td", {}, time(one.finished_at)),
+    link(`/deployments/${one.id}`, time(one.requested_at)),
+    one.project,
+    one.release_version,
+    one.kind,
+    status(one.status),
+    one.requested_by,
+    one.approvals.filter((a) => a.decision === "approve").map((a) => a.subject).join(", ") || "—",
+    time(one.finished_at),
   );
 }
 
 function liveTable(state: Schemas["EnvironmentStateAt"]): HTMLElement {
   if (state.projects.length === 0) return h("p", {}, `Nothing was live in ${state.environment} then.`);
-  return h(
-    "table",
-    {},
-    h("thead", {}, h("tr", {}, ["Project", "Release", "Kind", "Requested by", "Approved by", "Live since", "Artifacts"].map((title) => h("th", { scope: "col" }, title)))),
-    h(
-      "tbody",
-      {},
-      state.projects.map((live) =>
-        h(
-          "tr",
-          { "data-project": live.project },
-          h("td", {}, live.project),
-          h("td", {}, link(`/deployments/${live.deployment.id}`, live.deployment.release_version)),
-          h("td", {}, live.deployment.kind),
-          h("td", {}, live.deployment.requested_by),
-          h(
-            "td",
-            {},
-            live.deployment.approvals.length
-              ? live.deployment.approvals.map((a) => h("div", {}, h("strong", {}, a.subject), ` ${a.decision}d`, a.comment ? `: ${a.comment}` : ""))
-              : "no approval needed",
-          ),
-          h("td", {}, time(live.deployment.finished_at)),
-          h("td", {}, live.artifacts.map((artifact) => artifact.name).join(", ") || "—"),
-        ),
+  return table(
+    ["Project", "Release", "Kind", "Requested by", "Approved by", "Live since", "Artifacts"],
+    state.projects.map((live) =>
+      row(
+        { "data-project": live.project },
+        live.project,
+        link(`/deployments/${live.deployment.id}`, live.deployment.release_version),
+        live.deployment.kind,
+        live.deployment.requested_by,
+        live.deployment.approvals.length
+          ? live.deployment.approvals.map((a) => h("div", {}, h("strong", {}, a.subject), ` ${a.decision}d`, a.comment ? `: ${a.comment}` : ""))
+          : "no approval needed",
+        time(live.deployment.finished_at),
+        live.artifacts.map((artifact) => artifact.name).join(", ") || "—",
       ),
     ),
   );
@@ -185,7 +173,7 @@ export async function environment({ session, client, view, params, signal }: Pag
     h(
       "div",
       { class: "scroll" },
-      h("table", { id: "history" }, h("thead", {}, h("tr", {}, ["Requested", "Project", "Release", "Kind", "Status", "Requested by", "Approved by", "Finished"].map((title) => h("th", { scope: "col" }, title)))), body),
+      table(["Requested", "Project", "Release", "Kind", "Status", "Requested by", "Approved by", "Finished"], body, { id: "history" }),
     ),
     more,
   );

@@ -3,7 +3,7 @@
 
 import { describe, followLog, ok, pause, refusal, type Build, type Deployment, type Session } from "../api.js";
 import type { PageContext } from "../page.js";
-import { action, bytes, duration, facts, h, link, outcome, status, time, toast } from "../ui.js";
+import { action, bytes, duration, facts, h, link, outcome, row, status, table, time, toast } from "../ui.js";
 
 const ENDED = ["succeeded", "failed", "cancelled", "rejected", "superseded", "expired"];
 
@@ -34,17 +34,9 @@ function logPanel(session: Session, path: string, signal: AbortSignal, onEnd: ()
 
 function stepsTable(steps: { name: string; outcome: string; exit_code?: number | null; duration_ms: number }[]): HTMLElement {
   if (steps.length === 0) return h("p", { class: "muted" }, "No step has finished yet.");
-  return h(
-    "table",
-    {},
-    h("thead", {}, h("tr", {}, ["Step", "Outcome", "Exit code", "Duration"].map((title) => h("th", { scope: "col" }, title)))),
-    h(
-      "tbody",
-      {},
-      steps.map((step) =>
-        h("tr", {}, h("td", {}, step.name), h("td", {}, status(step.outcome)), h("td", {}, step.exit_code ?? "—"), h("td", {}, `${step.duration_ms} ms`)),
-      ),
-    ),
+  return table(
+    ["Step", "Outcome", "Exit code", "Duration"],
+    steps.map((step) => row({}, step.name, status(step.outcome), step.exit_code ?? "—", `${step.duration_ms} ms`)),
   );
 }
 
@@ -65,22 +57,15 @@ async function download(session: Session, sha256: string, name: string): Promise
 
 function artifactsTable(session: Session, artifacts: { name: string; sha256: string; size: number }[]): HTMLElement {
   if (artifacts.length === 0) return h("p", { class: "muted" }, "No artifacts.");
-  return h(
-    "table",
-    {},
-    h("thead", {}, h("tr", {}, ["Artifact", "Size", "SHA-256", ""].map((title) => h("th", { scope: "col" }, title)))),
-    h(
-      "tbody",
-      {},
-      artifacts.map((artifact) =>
-        h(
-          "tr",
-          {},
-          h("td", {}, artifact.name),
-          h("td", {}, bytes(artifact.size)),
-          h("td", {}, h("code", { title: artifact.sha256 }, artifact.sha256.slice(0, 16), "…")),
-          h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => void download(session, artifact.sha256, artifact.name) }, `Download ${artifact.name}`)),
-        ),
+  return table(
+    ["Artifact", "Size", "SHA-256", ""],
+    artifacts.map((artifact) =>
+      row(
+        {},
+        artifact.name,
+        bytes(artifact.size),
+        h("code", { title: artifact.sha256 }, artifact.sha256.slice(0, 16), "…"),
+        h("button", { type: "button", class: "secondary", onclick: () => void download(session, artifact.sha256, artifact.name) }, `Download ${artifact.name}`),
       ),
     ),
   );
@@ -190,11 +175,9 @@ export async function deployment({ session, client, view, params, signal }: Page
     variables.replaceChildren(
       one.variables.length === 0
         ? h("p", { class: "muted" }, "No variables.")
-        : h(
-            "table",
-            {},
-            h("thead", {}, h("tr", {}, ["Variable", "Value", "From"].map((title) => h("th", { scope: "col" }, title)))),
-            h("tbody", {}, one.variables.map((v) => h("tr", {}, h("td", {}, v.name), h("td", {}, v.sensitive ? h("span", { class: "muted" }, "(sensitive)") : h("code", {}, v.value)), h("td", {}, v.scope)))),
+        : table(
+            ["Variable", "Value", "From"],
+            one.variables.map((v) => row({}, v.name, v.sensitive ? h("span", { class: "muted" }, "(sensitive)") : h("code", {}, v.value), v.scope)),
           ),
     );
     decide.replaceChildren(one.status === "awaiting_approval" ? decisionForm(session, client, one, () => refresh()) : "");

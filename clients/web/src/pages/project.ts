@@ -3,7 +3,7 @@
 
 import { describe, ok, refusal, type Release } from "../api.js";
 import type { PageContext } from "../page.js";
-import { action, duration, facts, h, link, outcome, status, time } from "../ui.js";
+import { action, duration, facts, h, link, outcome, row, status, table, time } from "../ui.js";
 
 /** How many builds and releases the page lists. */
 const SHOWN = 50;
@@ -72,22 +72,15 @@ export async function project({ session, client, view, params, signal }: PageCon
       : h(
           "div",
           { class: "scroll" },
-          h(
-            "table",
-            {},
-            h("thead", {}, h("tr", {}, ["Version", "Created", "Deployed to", "Promote"].map((title) => h("th", { scope: "col" }, title)))),
-            h(
-              "tbody",
-              {},
-              releases.map((release) =>
-                h(
-                  "tr",
-                  { "data-release": release.version },
-                  h("td", {}, h("strong", {}, release.version), release.blocked ? [" ", h("span", { class: "badge status-failed" }, "blocked")] : null),
-                  h("td", {}, time(release.created_at), h("span", { class: "why" }, `by ${release.created_by}`)),
-                  h("td", {}, release.succeeded_in.length ? release.succeeded_in.join(", ") : h("span", { class: "muted" }, "nowhere yet")),
-                  h("td", {}, environmentsOf(release).map((environment) => promote(release, environment))),
-                ),
+          table(
+            ["Version", "Created", "Deployed to", "Promote"],
+            releases.map((release) =>
+              row(
+                { "data-release": release.version },
+                [h("strong", {}, release.version), release.blocked && " ", release.blocked && h("span", { class: "badge status-failed" }, "blocked")],
+                [time(release.created_at), h("span", { class: "why" }, `by ${release.created_by}`)],
+                release.succeeded_in.length ? release.succeeded_in.join(", ") : h("span", { class: "muted" }, "nowhere yet"),
+                environmentsOf(release).map((environment) => promote(release, environment)),
               ),
             ),
           ),
@@ -99,24 +92,17 @@ export async function project({ session, client, view, params, signal }: PageCon
       : h(
           "div",
           { class: "scroll" },
-          h(
-            "table",
-            {},
-            h("thead", {}, h("tr", {}, ["Build", "Status", "Branch", "Commit", "Queued", "Duration"].map((title) => h("th", { scope: "col" }, title)))),
-            h(
-              "tbody",
-              {},
-              builds.map((one) =>
-                h(
-                  "tr",
-                  {},
-                  h("td", {}, link(`/builds/${one.id}`, `#${one.number}`)),
-                  h("td", {}, status(one.status)),
-                  h("td", {}, one.branch),
-                  h("td", {}, h("code", {}, one.commit.slice(0, 12))),
-                  h("td", {}, time(one.queued_at)),
-                  h("td", {}, duration(one.started_at, one.finished_at)),
-                ),
+          table(
+            ["Build", "Status", "Branch", "Commit", "Queued", "Duration"],
+            builds.map((one) =>
+              row(
+                {},
+                link(`/builds/${one.id}`, `#${one.number}`),
+                status(one.status),
+                one.branch,
+                h("code", {}, one.commit.slice(0, 12)),
+                time(one.queued_at),
+                duration(one.started_at, one.finished_at),
               ),
             ),
           ),
